@@ -1,0 +1,90 @@
+// Reverse-mode differentiation over the recorded nodes. Gradients of leaves accumulate in `.grad`;
+// the graph's saved tensors are released afterwards unless `retainGraph` is set.
+import { AutogradError, shapeStr, shapesEqual, type Tensor } from "../tensor/index.js";
+import { noGrad } from "./grad-mode.js";
+import { Node } from "./node.js";
+import { add, onesLike } from "../ops/index.js";
+
+export interface BackwardOptions {
+  /** Keep the graph so that backward can run through it again. */
+  retainGraph?: boolean;
+}
+
+/**
+ * Computes d(root)/d(leaf) for every leaf that requires grad and adds it into `leaf.grad`.
+ * A non-scalar root needs the upstream gradient `gradient` of the same shape.
+ */
+export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOptions = {}): void {
+  if (!root.requiresGrad)
+    throw new AutogradError("backward: this tensor does not require grad and has no gradFn; call requiresGrad_() on the inputs first");
+  if (!gradient && root.size !== 1)
+    throw new AutogradError(
+      `backward: a gradient can be created implicitly only for a one-element output, this one has shape ${shapeStr(root.shape)}; pass backward(gradient)`,
+    );
+  if (gradient && !shapesEqual(gradient.shape, root.shape))
+    throw new AutogradError(`backward: gradient has shape ${shapeStr(gradient.shape)} but the output has shape ${shapeStr(root.shape)}`);
+  noGrad(() => {
+    const seed = gradient ?? onesLike(root);
+    if (!root.gradFn) {
+      accumulateLeaf(root, seed);
+      return;
+    }
+    const order = topoOrder(root.gradFn as Node);
+    const grads = new Map<Node, Tensor>();
+    grads.set(root.gradFn as Node, seed);
+    for (const node of order) {
+      const g = grads.get(node);
+      grads.delete(node);
+      if (!g) continue;
+      if (node.released)
+        throw new AutogradError(
+          `backward: the graph through '${node.name}' was already freed by an earlier backward; pass {retainGraph: true} to the first backward`,
+        );
+      const inGrads = node.rule(g, node);
+      node.inputs.forEach((inp, i) => {
+        const gi = inGrads[i];
+        if (!gi || !inp.requiresGrad) return;
+        if (!shapesEqual(gi.shape, inp.shape))
+          throw new AutogradError(
+            `backward: gradient rule of '${node.name}' returned shape ${shapeStr(gi.shape)} for an input of shape ${shapeStr(inp.shape)} (an Ingot bug; please report)`,
+          );
+        if (inp.gradFn) {
+          const n = inp.gradFn as Node;
+          const prev = grads.get(n);
+          grads.set(n, prev ? add(prev, gi) : gi);
+        } else accumulateLeaf(inp, gi);
+      });
+      if (!opts.retainGraph) node.release();
+    }
+  });
+}
+
+function accumulateLeaf(leaf: Tensor, g: Tensor): void {
+  const gg = g.dtype === leaf.dtype ? g : g.to(leaf.dtype);
+  leaf.grad = leaf.grad ? add(leaf.grad, gg) : gg.isContiguous() && gg.base === null ? gg : gg.contiguous().clone();
+}
+
+/** Nodes reachable from root, each after every node that consumes its output. */
+function topoOrder(root: Node): Node[] {
+  const order: Node[] = [];
+  const seen = new Set<Node>();
+  // Iterative DFS: deep graphs (long RNN unrolls) must not overflow the JS stack.
+  const stack: [Node, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [node, i] = top;
+    if (i < node.inputs.length) {
+      top[1]++;
+      const child = node.inputs[i].gradFn as Node | null;
+      if (child && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(node);
+    }
+  }
+  return order.reverse();
+}

@@ -1,0 +1,4 @@
+// Backends: the registry, the current-backend choice, and the backends themselves.
+import "./ref/index.js";
+export * from "./registry.js";
+export * from "./current.js";

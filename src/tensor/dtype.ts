@@ -1,0 +1,93 @@
+// The dtypes and their storage. Every dtype maps to one typed-array class; packed and 16-bit float
+// dtypes store raw bits (int4: two values per byte; float16/bfloat16: one Uint16 per value).
+import { DTypeError } from "./errors.js";
+
+export type DType =
+  | "float32"
+  | "float64"
+  | "int32"
+  | "bool"
+  | "int8"
+  | "uint8"
+  | "float16"
+  | "bfloat16"
+  | "int4";
+
+export type TypedArray =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Int8Array
+  | Uint8Array
+  | Uint16Array;
+
+type TypedArrayCtor = { new (n: number): TypedArray; new (buf: ArrayBufferLike, off: number, n: number): TypedArray; BYTES_PER_ELEMENT: number };
+
+export interface DTypeInfo {
+  readonly name: DType;
+  /** Typed-array class used for storage. */
+  readonly array: TypedArrayCtor;
+  /** Storage elements needed for n logical elements. */
+  storageLength(n: number): number;
+  readonly isFloat: boolean;
+  readonly isInt: boolean;
+  /** True when values live in storage as plain numbers (ops can compute on them directly). */
+  readonly computable: boolean;
+}
+
+const plain = (name: DType, array: TypedArrayCtor, isFloat: boolean, computable = true): DTypeInfo => ({
+  name,
+  array,
+  storageLength: (n) => n,
+  isFloat,
+  isInt: !isFloat && name !== "bool",
+  computable,
+});
+
+export const DTYPES: Readonly<Record<DType, DTypeInfo>> = {
+  float32: plain("float32", Float32Array as TypedArrayCtor, true),
+  float64: plain("float64", Float64Array as TypedArrayCtor, true),
+  int32: plain("int32", Int32Array as TypedArrayCtor, false),
+  bool: plain("bool", Uint8Array as TypedArrayCtor, false),
+  int8: plain("int8", Int8Array as TypedArrayCtor, false),
+  uint8: plain("uint8", Uint8Array as TypedArrayCtor, false),
+  float16: plain("float16", Uint16Array as TypedArrayCtor, true, false),
+  bfloat16: plain("bfloat16", Uint16Array as TypedArrayCtor, true, false),
+  int4: { ...plain("int4", Uint8Array as TypedArrayCtor, false, false), storageLength: (n: number) => Math.ceil(n / 2) },
+};
+
+export function dtypeInfo(dtype: DType): DTypeInfo {
+  const info = DTYPES[dtype];
+  if (!info) throw new DTypeError(`unknown dtype '${String(dtype)}'; expected one of ${Object.keys(DTYPES).join(", ")}`);
+  return info;
+}
+
+export function isFloatDType(d: DType): boolean {
+  return DTYPES[d].isFloat;
+}
+
+/** Result dtype of a binary arithmetic op, as in PyTorch: any float wins, bool/int combine to int32. */
+export function promoteTypes(a: DType, b: DType): DType {
+  if (a === b) return a;
+  const rank = (d: DType): number => (d === "float64" ? 4 : d === "float32" ? 3 : d === "int32" ? 2 : d === "bool" ? 0 : 1);
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra >= 3 || rb >= 3) return ra >= rb ? a : b;
+  return "int32";
+}
+
+/** Allocates zeroed storage for n logical elements of a dtype. */
+export function allocArray(dtype: DType, n: number): TypedArray {
+  const info = dtypeInfo(dtype);
+  return new info.array(info.storageLength(n));
+}
+
+/** The dtype whose storage class is this typed array (float32 for Float32Array, …). */
+export function dtypeOfArray(a: TypedArray): DType {
+  if (a instanceof Float32Array) return "float32";
+  if (a instanceof Float64Array) return "float64";
+  if (a instanceof Int32Array) return "int32";
+  if (a instanceof Int8Array) return "int8";
+  if (a instanceof Uint8Array) return "uint8";
+  throw new DTypeError(`tensor: cannot infer a dtype from ${Object.prototype.toString.call(a)}; pass {dtype}`);
+}
