@@ -3,7 +3,9 @@
 //   → autograd record. Autograd sits above dispatch, so every backend gets backward for free.
 import {
   allocArray,
+  AutogradError,
   BackendError,
+  ShapeError,
   type DType,
   isFloatDType,
   shapeStr,
@@ -78,6 +80,15 @@ function makeContiguous(t: Tensor): Tensor {
  * outputs are saved for the gradient rule only.
  */
 export function runOp<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor {
+  return runOpMulti(op, inputs, attrs)[0];
+}
+
+/**
+ * Like runOp but returns every output. Autograd differentiates the first output only, so ops with
+ * several results that need gradients (none yet) would be split; backward ops (layerNormBackward
+ * returning dx, dw, db) use this inside gradient rules, where nothing is recorded.
+ */
+export function runOpMulti<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
   const specs = op.meta(inputs, attrs);
   for (const t of inputs)
     if (t.device !== "cpu")
@@ -97,7 +108,7 @@ export function runOp<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor {
     if (op.decompose && (!kernel || (needGrad && !op.grad))) {
       const out = op.decompose(inputs, attrs);
       checkSpec(op.name, out, specs[0]);
-      return out;
+      return [out];
     }
     const k = kernel ?? requireKernel(op.name, backend, dtype);
     outputs = specs.map(newTensor);
@@ -108,7 +119,26 @@ export function runOp<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor {
     out.gradFn = new Node(op.name, op.grad, inputs, outputs, attrs);
     out.requiresGrad = true;
   }
-  return out;
+  return outputs;
+}
+
+/**
+ * Runs an in-place op: its kernel writes into inputs[0] (meta returns no outputs). Used for
+ * optimizer updates, running statistics and `copy_`; never recorded by autograd, so it refuses a
+ * tensor that requires grad while grad mode is on (as PyTorch does for leaves).
+ */
+export function runInplace<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor {
+  op.meta(inputs, attrs);
+  const dst = inputs[0];
+  if (isGradEnabled() && dst.requiresGrad)
+    throw new AutogradError(
+      `${op.name}: a tensor that requires grad cannot be modified in place while gradients are recorded; wrap the update in noGrad(() => …)`,
+    );
+  if (!dst.isContiguous()) throw new ShapeError(`${op.name}: the destination must be contiguous, got strides ${shapeStr(dst.strides)}`);
+  const backend = getBackend();
+  const k = requireKernel(op.name, backend, op.kernelDType ? op.kernelDType(inputs, attrs) : dst.dtype);
+  k.fn(k.contiguous ? [dst, ...inputs.slice(1).map(makeContiguous)] : inputs, [], attrs);
+  return dst;
 }
 
 function checkSpec(name: string, t: Tensor, spec: OutputSpec): void {

@@ -26,3 +26,6 @@ registerKernel(
     forEachOffset(g.shape, strides, base, (i, p) => (o[p] = gv[i]));
   },
 );
+
+// In place: dst (inputs[0]) ← src broadcast to dst's shape.
+registerKernel("copy_", "ref", PLAIN, ([dst, src]) => mapUnary(src, dst, (v) => v));

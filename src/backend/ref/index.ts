@@ -3,5 +3,12 @@ import { registerBackend } from "../registry.js";
 import "./core.js";
 import "./elementwise.js";
 import "./reduce.js";
+import "./matmul.js";
+import "./softmax.js";
+import "./movement.js";
+import "./conv.js";
+import "./pool.js";
+import "./norm.js";
+import "./loss.js";
 
 registerBackend({ name: "ref", device: "cpu" });

@@ -34,12 +34,13 @@ export function offsetsOf(t: Tensor, outShape: readonly number[] = t.shape): Int
   return offs;
 }
 
-/** out[i] = f(x[i]) over any strides. */
+/** out[i] = f(x[i]) over any strides; x is broadcast to out's shape. */
 export function mapUnary(x: Tensor, out: Tensor, f: (v: number) => number): void {
-  const o = out.storage.data;
+  // NOTE: out is contiguous but may start at an offset (in-place ops write into views).
+  const o = out.offset === 0 ? out.storage.data : out.storage.data.subarray(out.offset);
   const xs = x.storage.data;
   const n = out.size;
-  const ox = offsetsOf(x);
+  const ox = offsetsOf(x, out.shape);
   if (ox === null) {
     const off = x.offset;
     for (let i = 0; i < n; i++) o[i] = f(xs[off + i]);
@@ -48,7 +49,7 @@ export function mapUnary(x: Tensor, out: Tensor, f: (v: number) => number): void
 
 /** out[i] = f(a[i], b[i]) with broadcasting to out's shape. */
 export function mapBinary(a: Tensor, b: Tensor, out: Tensor, f: (x: number, y: number) => number): void {
-  const o = out.storage.data;
+  const o = out.offset === 0 ? out.storage.data : out.storage.data.subarray(out.offset);
   const as = a.storage.data;
   const bs = b.storage.data;
   const n = out.size;
@@ -67,7 +68,7 @@ export function mapBinary(a: Tensor, b: Tensor, out: Tensor, f: (x: number, y: n
 
 /** out[i] = f(a[i], b[i], c[i]) with broadcasting to out's shape. */
 export function mapTernary(a: Tensor, b: Tensor, c: Tensor, out: Tensor, f: (x: number, y: number, z: number) => number): void {
-  const o = out.storage.data;
+  const o = out.offset === 0 ? out.storage.data : out.storage.data.subarray(out.offset);
   const [as, bs, cs] = [a.storage.data, b.storage.data, c.storage.data];
   const [oa, ob, oc] = [offsetsOf(a, out.shape), offsetsOf(b, out.shape), offsetsOf(c, out.shape)];
   for (let i = 0; i < out.size; i++)
