@@ -1,4 +1,5 @@
 // Backends: the registry, the current-backend choice, and the backends themselves.
 import "./ref/index.js";
+import "./cpu/index.js";
 export * from "./registry.js";
 export * from "./current.js";

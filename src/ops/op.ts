@@ -71,7 +71,7 @@ function newTensor(spec: OutputSpec): Tensor {
 let contiguousOp: OpDef | undefined;
 function makeContiguous(t: Tensor): Tensor {
   if (t.isContiguous()) return t;
-  contiguousOp ??= ops.get("contiguous");
+  contiguousOp ??= ops.get("copy");
   return runOp(contiguousOp!, [t], {});
 }
 

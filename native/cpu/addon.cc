@@ -1,0 +1,118 @@
+// The module: its entry point, the shared parameter buffer, argument checks, and the pool controls.
+#include <napi.h>
+
+#include <string>
+
+#include "binding.h"
+#include "gemm.h"
+#include "pool.h"
+
+namespace ingot {
+namespace {
+
+// Bumped whenever the JavaScript ↔ C++ calling convention changes; the loader refuses a stale build.
+constexpr int ABI = 1;
+
+struct Instance {
+  Napi::Reference<Napi::Float64Array> params;
+  const double* p = nullptr;
+};
+
+alignas(64) const unsigned char empty_data[64] = {};
+
+void set_params(const Napi::CallbackInfo& info) {
+  if (info.Length() != 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    fail(info, "init: expected the parameter Float64Array");
+    return;
+  }
+  auto* inst = info.Env().GetInstanceData<Instance>();
+  auto arr = info[0].As<Napi::Float64Array>();
+  inst->params = Napi::Persistent(arr);
+  inst->p = arr.Data();
+}
+
+Napi::Value get_num_threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), num_threads()); }
+
+void set_threads(const Napi::CallbackInfo& info) {
+  if (info.Length() != 1 || !info[0].IsNumber()) {
+    fail(info, "setNumThreads: expected a number");
+    return;
+  }
+  set_num_threads(info[0].As<Napi::Number>().Int32Value());
+}
+
+}  // namespace
+
+Params params(const Napi::CallbackInfo& info) { return Params{info.Env().GetInstanceData<Instance>()->p}; }
+
+std::nullptr_t fail(const Napi::CallbackInfo& info, const char* what) {
+  Napi::Error::New(info.Env(), std::string("ingot native: ") + what).ThrowAsJavaScriptException();
+  return nullptr;
+}
+
+void* raw_array(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, int64_t need, const char* tname) {
+  napi_typedarray_type t;
+  size_t len;
+  void* data;
+  napi_value ab;
+  size_t boff;
+  if (i >= info.Length() || napi_get_typedarray_info(info.Env(), info[i], &t, &len, &data, &ab, &boff) != napi_ok)
+    return fail(info, ("argument " + std::to_string(i) + " is not a typed array").c_str());
+  if (t != type) return fail(info, ("argument " + std::to_string(i) + " is not a " + tname).c_str());
+  if (need < 0 || int64_t(len) < need)
+    return fail(info, ("argument " + std::to_string(i) + " holds " + std::to_string(len) + " elements, the call needs " + std::to_string(need)).c_str());
+  return len == 0 ? const_cast<unsigned char*>(empty_data) : data;
+}
+
+void* any_array(const Napi::CallbackInfo& info, size_t i, int64_t need, int* elsize) {
+  napi_typedarray_type t;
+  size_t len;
+  void* data;
+  napi_value ab;
+  size_t boff;
+  if (i >= info.Length() || napi_get_typedarray_info(info.Env(), info[i], &t, &len, &data, &ab, &boff) != napi_ok)
+    return fail(info, ("argument " + std::to_string(i) + " is not a typed array").c_str());
+  switch (t) {
+    case napi_int8_array:
+    case napi_uint8_array:
+    case napi_uint8_clamped_array:
+      *elsize = 1;
+      break;
+    case napi_int16_array:
+    case napi_uint16_array:
+      *elsize = 2;
+      break;
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array:
+      *elsize = 8;
+      break;
+    default:
+      *elsize = 4;
+  }
+  if (need < 0 || int64_t(len) < need)
+    return fail(info, ("argument " + std::to_string(i) + " holds " + std::to_string(len) + " elements, the call needs " + std::to_string(need)).c_str());
+  return len == 0 ? const_cast<unsigned char*>(empty_data) : data;
+}
+
+void bind(Napi::Env env, Napi::Object exports, const char* name, Binding fn) { exports.Set(name, Napi::Function::New(env, fn, name)); }
+
+Napi::Object module_init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new Instance());
+  exports.Set("abi", Napi::Number::New(env, ABI));
+  exports.Set("isa", Napi::String::New(env, gemm_isa()));
+  exports.Set("init", Napi::Function::New(env, set_params, "init"));
+  exports.Set("numThreads", Napi::Function::New(env, get_num_threads, "numThreads"));
+  exports.Set("setNumThreads", Napi::Function::New(env, set_threads, "setNumThreads"));
+  init_matmul(env, exports);
+  init_elementwise(env, exports);
+  init_reduce(env, exports);
+  init_nn(env, exports);
+  init_conv(env, exports);
+  return exports;
+}
+
+}  // namespace ingot
+
+static Napi::Object InitIngot(Napi::Env env, Napi::Object exports) { return ingot::module_init(env, exports); }
+NODE_API_MODULE(ingot_cpu, InitIngot)

@@ -1,0 +1,184 @@
+// The persistent thread pool. A job is published through one 64-bit ticket (generation | task count
+// | next task): threads claim tasks by compare-and-swap on it, so a thread that wakes late can never
+// claim a task of a newer job. Idle workers spin for a short while (kernel calls come in bursts
+// from JavaScript), then sleep on a condition variable.
+#include "pool.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define INGOT_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define INGOT_RELAX() asm volatile("yield")
+#else
+#define INGOT_RELAX() ((void)0)
+#endif
+#ifdef __linux__
+#include <sched.h>
+#endif
+
+namespace ingot {
+namespace {
+
+constexpr uint64_t TASK_MASK = 0xffff;  // ticket: generation (32 bits) | ntasks (16) | next (16)
+constexpr int64_t MAX_TASKS = int64_t(TASK_MASK);
+
+struct Pool {
+  std::atomic<uint64_t> ticket{0};
+  std::atomic<int64_t> done{0};
+  std::atomic<int> sleepers{0};
+  std::atomic<int> alive{0};
+  std::atomic<bool> stop{false};
+  std::atomic_flag busy = ATOMIC_FLAG_INIT;  // one caller at a time (Node worker_threads share the pool)
+  TaskFn fn = nullptr;
+  void* ctx = nullptr;
+  std::mutex m;
+  std::condition_variable cv;
+  int nthreads = 0;  // 0: not started yet
+  int started = 0;   // workers running
+  std::chrono::nanoseconds spin{std::chrono::microseconds(300)};
+};
+
+// Never destroyed: detached workers may still be parked in it while the process exits.
+Pool& pool = *new Pool();
+thread_local bool in_job = false;
+
+inline uint32_t gen_of(uint64_t t) { return uint32_t(t >> 32); }
+
+// Claims and runs tasks of generation g until none is left.
+void work(uint32_t g) {
+  uint64_t t = pool.ticket.load(std::memory_order_acquire);
+  for (;;) {
+    if (gen_of(t) != g) return;
+    const uint64_t n = (t >> 16) & TASK_MASK, i = t & TASK_MASK;
+    if (i >= n) return;
+    if (!pool.ticket.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    pool.fn(pool.ctx, int64_t(i));  // fn/ctx of generation g stay put until its last task is done
+    pool.done.fetch_add(1, std::memory_order_release);
+    t = pool.ticket.load(std::memory_order_acquire);
+  }
+}
+
+void worker_main() {
+  in_job = true;  // parallel calls made inside a task run inline
+  uint32_t seen = gen_of(pool.ticket.load(std::memory_order_acquire));
+  for (;;) {
+    uint32_t g;
+    auto since = std::chrono::steady_clock::now();
+    unsigned spins = 0;
+    while ((g = gen_of(pool.ticket.load(std::memory_order_acquire))) == seen) {
+      if (pool.stop.load(std::memory_order_relaxed)) {
+        pool.alive.fetch_sub(1);
+        return;
+      }
+      INGOT_RELAX();
+      if ((++spins & 127) == 0 && std::chrono::steady_clock::now() - since > pool.spin) {
+        std::unique_lock<std::mutex> lk(pool.m);
+        // NOTE: sleepers is raised before the ticket is re-read; the caller stores the ticket before
+        // reading sleepers (both seq_cst), so one of the two always sees the other.
+        pool.sleepers.fetch_add(1);
+        pool.cv.wait(lk, [&] { return gen_of(pool.ticket.load()) != seen || pool.stop.load(); });
+        pool.sleepers.fetch_sub(1);
+        since = std::chrono::steady_clock::now();
+      }
+    }
+    seen = g;
+    work(g);
+  }
+}
+
+int default_threads() {
+  if (const char* s = std::getenv("INGOT_NUM_THREADS")) {
+    const int n = std::atoi(s);
+    if (n >= 1) return n;
+  }
+#ifdef __linux__
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n >= 1) return n;
+  }
+#endif
+  const unsigned n = std::thread::hardware_concurrency();
+  return n ? int(n) : 1;
+}
+
+void stop_workers() {
+  if (pool.started == 0) return;
+  {
+    std::lock_guard<std::mutex> lk(pool.m);
+    pool.stop.store(true);
+    pool.cv.notify_all();
+  }
+  while (pool.alive.load() > 0) std::this_thread::yield();
+  pool.stop.store(false);
+  pool.started = 0;
+}
+
+void ensure_started() {
+  if (pool.nthreads == 0) pool.nthreads = default_threads();
+  if (const char* s = std::getenv("INGOT_SPIN_US")) pool.spin = std::chrono::microseconds(std::atoi(s));
+  while (pool.started < pool.nthreads - 1) {
+    pool.alive.fetch_add(1);
+    std::thread(worker_main).detach();
+    pool.started++;
+  }
+}
+
+}  // namespace
+
+int num_threads() {
+  if (pool.nthreads == 0) pool.nthreads = default_threads();
+  return pool.nthreads;
+}
+
+void set_num_threads(int n) {
+  if (n < 1) n = 1;
+  while (pool.busy.test_and_set(std::memory_order_acquire)) std::this_thread::yield();
+  stop_workers();
+  pool.nthreads = n;
+  pool.busy.clear(std::memory_order_release);
+}
+
+void run_tasks(int64_t ntasks, TaskFn fn, void* ctx) {
+  if (ntasks <= 0) return;
+  if (in_job || num_threads() == 1 || ntasks == 1 || pool.busy.test_and_set(std::memory_order_acquire)) {
+    for (int64_t t = 0; t < ntasks; t++) fn(ctx, t);
+    return;
+  }
+  ensure_started();
+  in_job = true;
+  for (int64_t base = 0; base < ntasks; base += MAX_TASKS) {
+    const int64_t n = ntasks - base < MAX_TASKS ? ntasks - base : MAX_TASKS;
+    struct Slice {
+      TaskFn fn;
+      void* ctx;
+      int64_t base;
+    } slice{fn, ctx, base};
+    pool.fn = [](void* c, int64_t t) {
+      auto* s = static_cast<Slice*>(c);
+      s->fn(s->ctx, s->base + t);
+    };
+    pool.ctx = &slice;
+    pool.done.store(0, std::memory_order_relaxed);
+    const uint32_t g = gen_of(pool.ticket.load(std::memory_order_relaxed)) + 1;
+    pool.ticket.store((uint64_t(g) << 32) | (uint64_t(n) << 16));
+    if (pool.sleepers.load() > 0) {
+      std::lock_guard<std::mutex> lk(pool.m);
+      pool.cv.notify_all();
+    }
+    work(g);
+    while (pool.done.load(std::memory_order_acquire) < n) INGOT_RELAX();
+  }
+  in_job = false;
+  pool.busy.clear(std::memory_order_release);
+}
+
+}  // namespace ingot

@@ -1,0 +1,2 @@
+// Dataset readers.
+export * from "./idx.js";

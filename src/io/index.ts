@@ -1,0 +1,3 @@
+// Files: safetensors and model folders.
+export * from "./safetensors.js";
+export * from "./model-dir.js";

@@ -1,0 +1,106 @@
+// Autograd: accumulation, graph freeing, noGrad, detach, errors, and memory that stays flat.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as ig from "../../src/index.js";
+
+test("gradients accumulate in .grad across backward calls", () => {
+  const x = ig.tensor([1, 2, 3], { requiresGrad: true });
+  x.mul(x).sum().backward();
+  assert.deepEqual(x.grad!.toArray(), [2, 4, 6]);
+  x.mul(3).sum().backward();
+  assert.deepEqual(x.grad!.toArray(), [5, 7, 9]);
+  x.zeroGrad_();
+  assert.equal(x.grad, null);
+});
+
+test("a tensor used twice gets the sum of both paths", () => {
+  const x = ig.tensor([2], { requiresGrad: true });
+  const y = x.mul(x).add(x.exp()); // d/dx = 2x + e^x
+  y.sum().backward();
+  assert.ok(Math.abs(x.grad!.item() - (4 + Math.exp(2))) < 1e-4);
+});
+
+test("backward through views and broadcasting", () => {
+  const w = ig.tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
+  const b = ig.tensor([1, 1], { requiresGrad: true });
+  const y = w.t().slice(0, 1).add(b.unsqueeze(0)); // [2,2] view of columns 1..2, plus a broadcast row
+  y.sum().backward();
+  assert.deepEqual(w.grad!.toArray(), [[0, 1, 1], [0, 1, 1]]);
+  assert.deepEqual(b.grad!.toArray(), [2, 2]);
+});
+
+test("the graph is freed after backward unless retainGraph", () => {
+  const x = ig.tensor([1, 2], { requiresGrad: true });
+  const y = x.exp().sum();
+  y.backward();
+  assert.throws(() => y.backward(), (e: Error) => e instanceof ig.AutogradError && /retainGraph/.test(e.message));
+  const z = x.exp().sum();
+  z.backward(undefined, { retainGraph: true });
+  z.backward();
+});
+
+test("backward of a non-scalar needs an upstream gradient of the same shape", () => {
+  const x = ig.tensor([1, 2], { requiresGrad: true });
+  const y = x.mul(2);
+  assert.throws(() => y.backward(), (e: Error) => e instanceof ig.AutogradError && /\[2\]/.test(e.message));
+  assert.throws(() => y.backward(ig.ones(3)), ig.AutogradError);
+  y.backward(ig.tensor([1, 10]));
+  assert.deepEqual(x.grad!.toArray(), [2, 20]);
+});
+
+test("noGrad records nothing; detach cuts the graph", () => {
+  const x = ig.tensor([1, 2], { requiresGrad: true });
+  const y = ig.noGrad(() => x.mul(2));
+  assert.equal(y.requiresGrad, false);
+  assert.equal(y.gradFn, null);
+  const z = x.detach().mul(2);
+  assert.equal(z.requiresGrad, false);
+  assert.throws(() => z.sum().backward(), ig.AutogradError);
+  assert.equal(ig.enableGrad(() => ig.noGrad(() => ig.isGradEnabled())), false);
+});
+
+test("only float tensors can require grad; int outputs never carry a gradFn", () => {
+  assert.throws(() => ig.arange(3).requiresGrad_(), ig.IngotError);
+  const x = ig.tensor([1.5, 2.5], { requiresGrad: true });
+  assert.equal(x.to("int32").requiresGrad, false);
+});
+
+test("in-place updates refuse tensors that require grad unless under noGrad", () => {
+  const p = ig.tensor([1, 2], { requiresGrad: true });
+  assert.throws(() => p.copy_(ig.tensor([3, 4])), (e: Error) => e instanceof ig.AutogradError && /noGrad/.test(e.message));
+  ig.noGrad(() => p.copy_(ig.tensor([3, 4])));
+  assert.deepEqual(p.toArray(), [3, 4]);
+  const q = ig.zeros(2, 3);
+  q.copy_(ig.tensor([1, 2, 3]));
+  assert.deepEqual(q.toArray(), [[1, 2, 3], [1, 2, 3]]);
+  assert.throws(() => q.copy_(ig.ones(4)), ig.ShapeError);
+});
+
+test("gradcheck catches a wrong gradient rule", () => {
+  const ok = ig.gradcheck((x) => x.exp().mul(x), [ig.tensor([0.3, -0.7], { dtype: "float64", requiresGrad: true })]);
+  assert.ok(ok.ok, `worst ${ok.worst}`);
+  // A function whose recorded graph is wrong on purpose: detach() hides one path from backward.
+  const bad = ig.gradcheck((x) => x.mul(x.detach()), [ig.tensor([0.3, -0.7], { dtype: "float64", requiresGrad: true })]);
+  assert.equal(bad.ok, false);
+});
+
+test("no dispose(): a loop creating 10 000 tensors of 1 MB runs in flat memory", () => {
+  const n = 262144; // float32 elements in 1 MB
+  const mb = () => (process.memoryUsage().arrayBuffers + process.memoryUsage().external) / 2 ** 20;
+  const w = ig.tensor([0.5], { requiresGrad: true });
+  let peak = 0;
+  const start = mb();
+  for (let i = 0; i < 10000; i++) {
+    const t = ig.full([n], i % 7);
+    if (i % 500 === 0) {
+      t.mul(w).sum().backward(); // with autograd, the graph is freed too
+      peak = Math.max(peak, mb());
+    }
+  }
+  global.gc?.();
+  const end = mb();
+  // 10 000 MB were allocated in total; growth must stay far below that.
+  assert.ok(peak - start < 1024, `external memory grew from ${start.toFixed(0)} MB to a peak of ${peak.toFixed(0)} MB`);
+  assert.ok(end - start < 1024, `external memory ended at ${end.toFixed(0)} MB (start ${start.toFixed(0)} MB)`);
+  assert.ok(w.grad !== null);
+});
