@@ -204,6 +204,8 @@ void sgemm_impl(const Gemm& g, bool allow_parallel) {
 
 void sgemm(const Gemm& g) { sgemm_impl(g, true); }
 
+void sgemm_serial(const Gemm& g) { sgemm_impl(g, false); }
+
 void sgemm_batched(const Gemm& g, int64_t count, const int64_t* aoff, const int64_t* boff, const int64_t* coff) {
   auto one = [&](int64_t i, bool par) {
     Gemm h = g;

@@ -24,6 +24,9 @@ struct Gemm {
 /** Runs one GEMM, on the thread pool when it is big enough. */
 void sgemm(const Gemm& g);
 
+/** Runs one GEMM on the calling thread (inside a parallel task). */
+void sgemm_serial(const Gemm& g);
+
 /**
  * Runs `count` GEMMs that differ only in their A, B, C base pointers (offsets in elements from
  * g.A/g.B/g.C given by aoff/boff/coff): in parallel over the batch when each one is small.

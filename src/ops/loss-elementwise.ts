@@ -22,7 +22,7 @@ export interface LossOptions {
 /** Throws a ValueError unless `r` is one of the allowed reductions. */
 export function checkReduction(op: string, r: unknown, allowed: readonly string[] = ["mean", "sum", "none"]): void {
   if (!allowed.includes(r as string))
-    throw new ValueError(`${op}: reduction must be ${allowed.map((s) => `"${s}"`).join(", ")}, got ${JSON.stringify(r)}`);
+    throw new ValueError(`${op}: reduction must be one of ${allowed.map((s) => `"${s}"`).join(", ")}; got ${JSON.stringify(r)}`);
 }
 
 /** Applies a reduction to per-element losses. */
@@ -85,7 +85,7 @@ function commonCases(op: string, f: (x: Tensor, t: Tensor, reduction?: Reduction
     { name: "transposed input", inputs: xt([4, 3], [3, 4]), call: (x, t) => f(x.t(), t, "none") },
     { name: "0-d", inputs: xt([], []), call: (x, t) => f(x, t) },
     { name: "shape mismatch", inputs: xt([3, 4], [3]), call: (x, t) => f(x, t), throws: { error: ShapeError, message: new RegExp(`^${op}: shapes \\[3,4\\] and \\[3\\] cannot be broadcast`) } },
-    { name: "bad reduction", inputs: xt([3], [3]), call: (x, t) => f(x, t, "avg" as Reduction), throws: { error: ValueError, message: new RegExp(`^${op}: reduction must be "mean", "sum", "none", got "avg"`) } },
+    { name: "bad reduction", inputs: xt([3], [3]), call: (x, t) => f(x, t, "avg" as Reduction), throws: { error: ValueError, message: new RegExp(`^${op}: reduction must be one of "mean", "sum", "none"; got "avg"`) } },
     { name: "int input", inputs: [{ shape: [3], dtype: "int32" }, { shape: [3] }], call: (x, t) => f(x, t), throws: { error: DTypeError, message: new RegExp(`^${op}: input has dtype int32`) } },
   ];
 }
@@ -300,7 +300,7 @@ const klDivOp = defineOp<KLDivAttrs>({
     { name: "logTarget, batchmean", inputs: [{ shape: [2, 5], range: [-3, -0.1] }, { shape: [2, 5], range: [-3, -0.1] }], call: (x, t) => klDiv(x, t, { reduction: "batchmean", logTarget: true }) },
     { name: "logTarget, none, permuted", inputs: [{ shape: [3, 2, 2], range: [-3, -0.1] }, { shape: [2, 2, 3], range: [-3, -0.1] }], call: (x, t) => klDiv(x.permute(1, 2, 0), t, { reduction: "none", logTarget: true }) },
     { name: "0-d batchmean", inputs: [{ shape: [], range: [-3, -0.1] }, { shape: [], range: [0.05, 1] }], call: (x, t) => klDiv(x, t, { reduction: "batchmean" }) },
-    { name: "bad reduction", inputs: [{ shape: [3] }, { shape: [3] }], call: (x, t) => klDiv(x, t, { reduction: "avg" as Reduction }), throws: { error: ValueError, message: /^klDiv: reduction must be "mean", "batchmean", "sum", "none", got "avg"/ } },
+    { name: "bad reduction", inputs: [{ shape: [3] }, { shape: [3] }], call: (x, t) => klDiv(x, t, { reduction: "avg" as Reduction }), throws: { error: ValueError, message: /^klDiv: reduction must be one of "mean", "batchmean", "sum", "none"; got "avg"/ } },
     { name: "shape mismatch", inputs: [{ shape: [3, 4] }, { shape: [2] }], call: (x, t) => klDiv(x, t), throws: { error: ShapeError, message: /^klDiv: shapes \[3,4\] and \[2\] cannot be broadcast/ } },
   ],
 });

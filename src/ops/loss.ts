@@ -118,7 +118,7 @@ function classCases(op: string, f: LossFn, range: [number, number], smoothing: b
     { name: "float target", inputs: [xs([2, 4]), { shape: [2] }], call: (x, t) => f(x, t), throws: { error: DTypeError, message: new RegExp(`^${op}: target has dtype float32; expected int32 class indices`) } },
     { name: "target shape", inputs: [xs([2, 4, 3]), tg([2, 4], 3)], call: (x, t) => f(x, t), throws: { error: ShapeError, message: new RegExp(`^${op}: target has shape \\[2,4\\], expected \\[2,3\\] for an input of shape \\[2,4,3\\]`) } },
     { name: "weight shape", inputs: [xs([2, 4]), tg([2], 4), { shape: [3] }], call: (x, t, wt) => f(x, t, { weight: wt }), throws: { error: ShapeError, message: new RegExp(`^${op}: weight has shape \\[3\\], expected \\[C\\] = \\[4\\]`) } },
-    { name: "bad reduction", inputs: [xs([2, 4]), tg([2], 4)], call: (x, t) => f(x, t, { reduction: "batchmean" as Reduction }), throws: { error: ValueError, message: new RegExp(`^${op}: reduction must be "mean", "sum", "none", got "batchmean"`) } },
+    { name: "bad reduction", inputs: [xs([2, 4]), tg([2], 4)], call: (x, t) => f(x, t, { reduction: "batchmean" as Reduction }), throws: { error: ValueError, message: new RegExp(`^${op}: reduction must be one of "mean", "sum", "none"; got "batchmean"`) } },
   ];
 }
 

@@ -27,7 +27,8 @@ export interface OneCycleOptions {
 
 interface Phase {
   endStep: number;
-  lr: [keyof ParamGroup & string, keyof ParamGroup & string];
+  /** Group keys holding the phase's start and end values. */
+  lr: [string, string];
   momentum: [string, string];
 }
 

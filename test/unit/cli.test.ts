@@ -36,3 +36,11 @@ test("ingot info names the backend", () => {
 test("package.json bin points at the compiled CLI", () => {
   assert.equal(pkg.bin.ingot, "./dist/src/cli/main.js");
 });
+
+test('the package exports make `import * as ingot from "ingot"` work', async () => {
+  // Node resolves a package's own name through its "exports" map (self-reference).
+  const ingot = (await import("ingot" as string)) as typeof import("../../src/index.js");
+  assert.equal(typeof ingot.tensor, "function");
+  assert.deepEqual(ingot.tensor([1, 2]).add(1).toFlatArray(), [2, 3]);
+  assert.equal(ingot.VERSION, pkg.version);
+});

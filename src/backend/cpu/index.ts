@@ -6,6 +6,9 @@ import { registerBackendLoader } from "../current.js";
 import { loadNative, native, nativeInfo } from "./native.js";
 import "./elementwise.js";
 import "./matmul.js";
+import "./reduce.js";
+import "./nn.js";
+import "./conv.js";
 
 export { nativeInfo };
 

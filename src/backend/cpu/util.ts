@@ -15,6 +15,12 @@ export function refKernel(op: string, inputs: Tensor[], outputs: Tensor[], attrs
   k.fn(inputs, outputs, attrs);
 }
 
+/** The elements of a contiguous tensor as a typed array starting at its first element (a view, not a copy). */
+export function flat(t: Tensor): Tensor["storage"]["data"] {
+  const d = t.storage.data;
+  return t.offset === 0 ? d : (d.subarray(t.offset, t.offset + t.size) as typeof d);
+}
+
 /** t itself when contiguous, else a contiguous native copy (not recorded by autograd). */
 export function dense(t: Tensor): Tensor {
   if (t.isContiguous()) return t;
