@@ -5,6 +5,9 @@ export * from "./ops/index.js";
 export * from "./autograd/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
+export * as keras from "./keras/index.js";
 export * from "./io/index.js";
-export * from "./data/index.js";
+// The IDX readers stay flat (ingot.loadMnist); everything of ingot.data is under the namespace.
+export { parseIdx, readIdx, loadMnist, dataRoot, type MnistSplit } from "./data/idx.js";
+export * as data from "./data/index.js";
 export { VERSION } from "./version.js";

@@ -308,7 +308,7 @@ void avg_pool_binding(const Napi::CallbackInfo& info) {
   const bool count_pad = p.i() != 0;
   const double override_div = p.f();
   const Windows rows = windows(mode, H, Ho, kH, sh, ph), cols = windows(mode, W, Wo, kW, sw, pw);
-  std::vector<float> inv(size_t(Ho * Wo));
+  std::vector<float> inv(static_cast<size_t>(Ho * Wo));
   for (int64_t oh = 0; oh < Ho; oh++)
     for (int64_t ow = 0; ow < Wo; ow++) {
       const double div = override_div != 0 ? override_div

@@ -1,6 +1,7 @@
-// SGEMM after Goto/BLIS: B is packed into KC×NR panels (shared, in L3), each thread packs its MC×KC
-// block of A into MR×KC panels (in its L2), and an MR×NR register-blocked micro-kernel streams them
-// (the B panel stays in L1). Threads split M blocks, and N panels when M is small.
+// SGEMM after Goto/BLIS: B is packed into KC×NR panels (in L3), A into MC×KC blocks of MR-row
+// panels (in L2), and an MR×NR register-blocked micro-kernel streams them (the B panel stays in
+// L1). Packing transposes with 8×8 register transposes where an operand is contiguous along K.
+// Threads each take a block of C and run the serial algorithm on it.
 #include "gemm.h"
 
 #include <algorithm>
@@ -69,6 +70,47 @@ inline void micro(int64_t kc, const float* __restrict a, const float* __restrict
 #undef INGOT_STORE
 }
 
+#if defined(__AVX2__)
+// In-register transpose of the 8×8 block r[0..7].
+inline void transpose8(__m256* r) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+#endif
+
+// d[k·R + r] = src[r·ld + k] for r < rows (0 for rows ≤ r < R), k < kc: packs `rows` vectors that
+// are contiguous along k (rows of a row-major A, columns of a column-major B) into a k-major panel.
+// NOTE: with AVX2 the stores of a panel whose R is not a multiple of 8 spill 8 − R % 8 floats past
+// the k-row they belong to; later stores overwrite them, and the buffers have slack for the last.
+void transpose_pack(const float* __restrict src, int64_t ld, int64_t rows, int64_t kc, int64_t R, float* __restrict d) {
+  int64_t k = 0;
+#if defined(__AVX2__)
+  for (; k + 8 <= kc; k += 8)
+    for (int64_t r0 = 0; r0 < R; r0 += 8) {
+      __m256 v[8];
+      for (int64_t j = 0; j < 8; j++) v[j] = r0 + j < rows ? _mm256_loadu_ps(src + (r0 + j) * ld + k) : _mm256_setzero_ps();
+      transpose8(v);
+      for (int64_t j = 0; j < 8; j++) _mm256_storeu_ps(d + (k + j) * R + r0, v[j]);
+    }
+#endif
+  for (; k < kc; k++)
+    for (int64_t r = 0; r < R; r++) d[k * R + r] = r < rows ? src[r * ld + k] : 0.0f;
+}
+
 // Packs rows i0..i0+mc, columns p0..p0+kc of A into MR-row panels (zero-padded to MR rows).
 void pack_a(const Gemm& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* __restrict ap) {
   for (int64_t ip = 0; ip < mc; ip += MR) {
@@ -78,17 +120,12 @@ void pack_a(const Gemm& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float
     if (g.rsa == 1 && mr == MR) {
       for (int64_t k = 0; k < kc; k++)
         for (int64_t r = 0; r < MR; r++) d[k * MR + r] = s[k * g.csa + r];
-      continue;
+    } else if (g.csa == 1) {
+      transpose_pack(s, g.rsa, mr, kc, MR, d);
+    } else {
+      for (int64_t k = 0; k < kc; k++)
+        for (int64_t r = 0; r < MR; r++) d[k * MR + r] = r < mr ? s[r * g.rsa + k * g.csa] : 0.0f;
     }
-    for (int64_t r = 0; r < mr; r++) {
-      const float* row = s + r * g.rsa;
-      if (g.csa == 1)
-        for (int64_t k = 0; k < kc; k++) d[k * MR + r] = row[k];
-      else
-        for (int64_t k = 0; k < kc; k++) d[k * MR + r] = row[k * g.csa];
-    }
-    for (int64_t r = mr; r < MR; r++)
-      for (int64_t k = 0; k < kc; k++) d[k * MR + r] = 0.0f;
   }
 }
 
@@ -100,17 +137,12 @@ void pack_b_panel(const Gemm& g, int64_t p0, int64_t kc, int64_t j0, int64_t nr,
       vstore(d + k * NR, vload(s + k * g.rsb));
       vstore(d + k * NR + W, vload(s + k * g.rsb + W));
     }
-    return;
+  } else if (g.rsb == 1) {
+    transpose_pack(s, g.csb, nr, kc, NR, d);
+  } else {
+    for (int64_t k = 0; k < kc; k++)
+      for (int64_t c = 0; c < NR; c++) d[k * NR + c] = c < nr ? s[k * g.rsb + c * g.csb] : 0.0f;
   }
-  for (int64_t c = 0; c < nr; c++) {
-    const float* col = s + c * g.csb;
-    if (g.rsb == 1)
-      for (int64_t k = 0; k < kc; k++) d[k * NR + c] = col[k];
-    else
-      for (int64_t k = 0; k < kc; k++) d[k * NR + c] = col[k * g.rsb];
-  }
-  for (int64_t c = nr; c < NR; c++)
-    for (int64_t k = 0; k < kc; k++) d[k * NR + c] = 0.0f;
 }
 
 // Bias and activation on the finished tile rows i0..i0+mr, columns j0..j0+nr.
@@ -129,13 +161,12 @@ void epilogue(const Gemm& g, int64_t i0, int64_t mr, int64_t j0, int64_t nr) {
   }
 }
 
-// One A block (rows i0..i0+mc) times NR panels [jp0, jp1) of the packed B block (columns from jc).
-void compute(const Gemm& g, const float* ap, int64_t i0, int64_t mc, const float* bp, int64_t jc, int64_t nc, int64_t jp0, int64_t jp1,
-             int64_t kc, bool acc, bool last) {
+// One packed A block (rows i0..i0+mc) times the packed B panels [0, np) (columns from jc).
+void compute(const Gemm& g, const float* ap, int64_t i0, int64_t mc, const float* bp, int64_t jc, int64_t nc, int64_t kc, bool acc, bool last) {
   alignas(64) float tmp[MR * NR];
   const bool fused = last && (g.bias || g.act != Act::None);
-  for (int64_t jp = jp0; jp < jp1; jp++) {
-    const int64_t j = jp * NR, nr = std::min(NR, nc - j);
+  for (int64_t j = 0; j < nc; j += NR) {
+    const int64_t nr = std::min(NR, nc - j);
     const float* b = bp + j * kc;
     for (int64_t ip = 0; ip < mc; ip += MR) {
       const int64_t mr = std::min(MR, mc - ip);
@@ -152,12 +183,29 @@ void compute(const Gemm& g, const float* ap, int64_t i0, int64_t mc, const float
   }
 }
 
-template <class F>
-void maybe_parallel(bool par, int64_t ntasks, F&& f) {
-  if (par)
-    parallel_tasks(ntasks, f);
-  else
-    for (int64_t t = 0; t < ntasks; t++) f(t);
+constexpr int64_t SLACK = 64;  // floats after each packed buffer (see transpose_pack)
+
+// The serial blocked GEMM on rows [i0, i1) and columns [j0, j1) of C.
+void gemm_block(const Gemm& g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  const int64_t rows = i1 - i0, K = g.K;
+  // A blocks as large as fit L2, of equal size so that the last one is not a sliver.
+  const int64_t mblocks = cdiv(rows, MC_MAX);
+  const int64_t mc = std::min(cdiv(cdiv(rows, mblocks), MR) * MR, MC_MAX);
+  float* bp = bpack.get(size_t(KC * cdiv(std::min(j1 - j0, NC_MAX), NR) * NR + SLACK));
+  float* ap = apack.get(size_t(MC_MAX * KC + SLACK));
+  for (int64_t jc = j0; jc < j1; jc += NC_MAX) {
+    const int64_t nc = std::min(NC_MAX, j1 - jc);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      const bool acc = g.accumulate || pc > 0, last = pc + kc == K;
+      for (int64_t j = 0; j < nc; j += NR) pack_b_panel(g, pc, kc, jc + j, std::min(NR, nc - j), bp + j * kc);
+      for (int64_t ic = i0; ic < i1; ic += mc) {
+        const int64_t m = std::min(mc, i1 - ic);
+        pack_a(g, ic, m, pc, kc, ap);
+        compute(g, ap, ic, m, bp, jc, nc, kc, acc, last);
+      }
+    }
+  }
 }
 
 void sgemm_impl(const Gemm& g, bool allow_parallel) {
@@ -169,35 +217,37 @@ void sgemm_impl(const Gemm& g, bool allow_parallel) {
     epilogue(g, 0, M, 0, N);
     return;
   }
-  const int nt = allow_parallel && 2.0 * double(M) * double(N) * double(K) >= PARALLEL_FLOPS ? num_threads() : 1;
-  const bool par = nt > 1;
-  // M blocks: as few as fit L2, but a multiple of the thread count so that every thread gets as many.
-  int64_t mb = cdiv(M, MC_MAX);
-  if (par && mb >= nt) mb = cdiv(mb, nt) * nt;
-  const int64_t mc = std::min(cdiv(cdiv(M, mb), MR) * MR, cdiv(M, MR) * MR);
-  mb = cdiv(M, mc);
-  const int64_t ns = par && mb < nt ? cdiv(nt, mb) : 1;  // N splits per M block when M is small
-  const int64_t ncap = std::min(N, NC_MAX);
-  float* bp = bpack.get(size_t(KC * cdiv(ncap, NR) * NR));
-  for (int64_t jc = 0; jc < N; jc += NC_MAX) {
-    const int64_t nc = std::min(NC_MAX, N - jc), np = cdiv(nc, NR);
-    for (int64_t pc = 0; pc < K; pc += KC) {
-      const int64_t kc = std::min(KC, K - pc);
-      const bool acc = g.accumulate || pc > 0, last = pc + kc == K;
-      const int64_t pgroups = par ? std::min<int64_t>(np, 4 * nt) : 1;
-      maybe_parallel(par && np > 1, pgroups, [&](int64_t t) {
-        for (int64_t p = np * t / pgroups; p < np * (t + 1) / pgroups; p++)
-          pack_b_panel(g, pc, kc, jc + p * NR, std::min(NR, nc - p * NR), bp + p * NR * kc);
-      });
-      maybe_parallel(par, mb * ns, [&](int64_t t) {
-        const int64_t ib = t / ns, s = t % ns;
-        const int64_t i0 = ib * mc, m = std::min(mc, M - i0);
-        float* ap = apack.get(size_t(mc * kc));
-        pack_a(g, i0, m, pc, kc, ap);
-        compute(g, ap, i0, m, bp, jc, nc, np * s / ns, np * (s + 1) / ns, kc, acc, last);
-      });
-    }
+  const double flops = 2.0 * double(M) * double(N) * double(K);
+  const int nt = allow_parallel && flops >= PARALLEL_FLOPS ? num_threads() : 1;
+  if (nt == 1) {
+    gemm_block(g, 0, M, 0, N);
+    return;
   }
+  // C is cut into tm × tn blocks, one task each, every task packing its own A rows and B columns:
+  // one dispatch per GEMM and no shared buffers. Pick the grid that packs the fewest elements
+  // (A is packed tn times, B tm times); big products get twice as many tasks as threads, so that
+  // a thread slowed by another process does not hold the others up.
+  const int64_t tasks = flops >= 2e8 ? 2 * nt : nt;
+  int64_t tm = 1, tn = tasks;
+  double best = -1;
+  for (int64_t a = 1; a <= tasks; a++) {
+    if (tasks % a) continue;
+    const int64_t b = tasks / a;
+    if ((a > 1 && M < a * MR) || (b > 1 && N < b * NR)) continue;
+    const double cost = double(M) * double(b) + double(N) * double(a);
+    if (best < 0 || cost < best) best = cost, tm = a, tn = b;
+  }
+  if (best < 0) {  // too small to cut both ways: cut the longer side as far as it goes
+    if (M >= N) tm = std::max<int64_t>(1, std::min<int64_t>(tasks, M / MR)), tn = 1;
+    else tn = std::max<int64_t>(1, std::min<int64_t>(tasks, N / NR)), tm = 1;
+  }
+  const int64_t mp = cdiv(M, MR), np = cdiv(N, NR);  // micro-panels, split evenly
+  parallel_tasks(tm * tn, [&](int64_t t) {
+    const int64_t a = t / tn, b = t % tn;
+    const int64_t i0 = std::min(M, mp * a / tm * MR), i1 = std::min(M, mp * (a + 1) / tm * MR);
+    const int64_t j0 = std::min(N, np * b / tn * NR), j1 = std::min(N, np * (b + 1) / tn * NR);
+    if (i0 < i1 && j0 < j1) gemm_block(g, i0, i1, j0, j1);
+  });
 }
 
 }  // namespace

@@ -2,11 +2,13 @@
 // backward (log-softmax + NLL with weights, ignoreIndex, label smoothing), layerNorm forward and
 // backward, embedding gather / scatter-add, and the in-place Adam/AdamW step. Statistics and loss
 // sums accumulate in double.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "binding.h"
 #include "pool.h"
+#include "simd.h"
 #include "vmath.h"
 
 namespace ingot {
@@ -19,30 +21,12 @@ float* tmp(size_t n) {
 }
 
 // NaN-propagating max of a row (the result is NaN when any element is).
-inline float row_max(const float* x, int64_t n) {
-  float m = -INFINITY;
-  bool nan = false;
-  for (int64_t i = 0; i < n; i++) {
-    const float v = x[i];
-    nan |= v != v;
-    m = v > m ? v : m;
-  }
-  return nan ? NAN : m;
-}
+inline float row_max(const float* x, int64_t n) { return max_f32(x, n); }
 
 // e[i] = exp(x[i] − m) and returns Σ e[i] (double). NOTE: the caller shifts by the row max.
 inline double exp_shift_sum(const float* x, float* e, int64_t n, float m) {
   for (int64_t i = 0; i < n; i++) e[i] = exp_f(x[i] - m);
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += e[i];
-    s1 += e[i + 1];
-    s2 += e[i + 2];
-    s3 += e[i + 3];
-  }
-  for (; i < n; i++) s0 += e[i];
-  return (s0 + s1) + (s2 + s3);
+  return sum_f32(e, n);
 }
 
 // One softmax row, contiguous in and out (out may alias the scratch input).
@@ -119,7 +103,7 @@ void cross_entropy_binding(const Napi::CallbackInfo& info) {
   float* sm = loss ? array_arg<float>(info, 3, N * C * S) : nullptr;
   const float* w = sm && has_w ? array_arg<float>(info, 4, C) : nullptr;
   if (!sm || (has_w && !w)) return;
-  std::vector<double> losses(size_t(N * S)), wts(size_t(N * S));
+  std::vector<double> losses(static_cast<size_t>(N * S)), wts(static_cast<size_t>(N * S));
   parallel_for(N * S, std::max<int64_t>(1, 4096 / C), [&](int64_t b, int64_t e) {
     float* row = tmp(size_t(C) * 3);
     float* lp = row + C;
@@ -227,9 +211,7 @@ void layer_norm_binding(const Napi::CallbackInfo& info) {
     for (int64_t r = b; r < e; r++) {
       const float* xr = x + r * n;
       float* yr = y + r * n;
-      double s = 0;
-      for (int64_t j = 0; j < n; j++) s += xr[j];
-      const double mu = s / double(n);
+      const double mu = sum_f32(xr, n) / double(n);
       // NOTE: two passes (Σ(x−μ)²) rather than E[x²]−μ², which cancels catastrophically.
       double ss = 0;
       for (int64_t j = 0; j < n; j++) {
@@ -325,7 +307,8 @@ void embedding_binding(const Napi::CallbackInfo& info) {
 }
 
 // embeddingBackward(g, indices, out): P = [count, D, V, paddingIdx]; g and indices contiguous.
-// Threads split the columns, so the scatter-add of repeated indices never races.
+// The grad rows are grouped by index first (a stable counting sort), so each output row is summed
+// by one thread, in double and in index order, and rounded once (as ref does).
 void embedding_backward_binding(const Napi::CallbackInfo& info) {
   Params p = params(info);
   const int64_t count = p.i(), D = p.i(), V = p.i(), pad = p.i();
@@ -333,16 +316,52 @@ void embedding_backward_binding(const Napi::CallbackInfo& info) {
   const int32_t* idx = g ? array_arg<int32_t>(info, 1, count) : nullptr;
   float* out = idx ? array_arg<float>(info, 2, V * D) : nullptr;
   if (!out) return;
-  const int64_t parts = std::min<int64_t>(num_threads(), std::max<int64_t>(1, count * D / 32768));
-  parallel_tasks(parts, [&](int64_t t) {
-    const int64_t j0 = D * t / parts, j1 = D * (t + 1) / parts;
-    for (int64_t i = 0; i < count; i++) {
-      if (idx[i] == pad) continue;
-      float* o = out + int64_t(idx[i]) * D;
-      const float* gr = g + i * D;
-      for (int64_t j = j0; j < j1; j++) o[j] += gr[j];
+  std::vector<int64_t> start(size_t(V + 1), 0);
+  for (int64_t i = 0; i < count; i++)
+    if (idx[i] != pad && idx[i] >= 0 && idx[i] < V) start[size_t(idx[i]) + 1]++;
+  for (int64_t v = 0; v < V; v++) start[size_t(v + 1)] += start[size_t(v)];
+  std::vector<int64_t> order(static_cast<size_t>(start[size_t(V)])), fill(start.begin(), start.end() - 1);
+  for (int64_t i = 0; i < count; i++)
+    if (idx[i] != pad && idx[i] >= 0 && idx[i] < V) order[size_t(fill[size_t(idx[i])]++)] = i;
+  parallel_for(V, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, D * (count / std::max<int64_t>(V, 1) + 1))), [&](int64_t b, int64_t e) {
+    std::vector<double> acc(static_cast<size_t>(D));
+    for (int64_t v = b; v < e; v++) {
+      const int64_t s = start[size_t(v)], t = start[size_t(v + 1)];
+      if (s == t) continue;
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t k = s; k < t; k++) {
+        const float* gr = g + order[size_t(k)] * D;
+        for (int64_t j = 0; j < D; j++) acc[size_t(j)] += gr[j];
+      }
+      float* o = out + v * D;
+      for (int64_t j = 0; j < D; j++) o[j] = float(acc[size_t(j)]);
     }
   });
+}
+
+struct AdamConsts {
+  float step_size, inv_bc2, eps, a1, b2, a2, decay, l2, sign;
+};
+
+// One Adam(W) step over n elements; AMS: keep the running max of v in x and divide by it.
+template <bool AMS>
+void adam_range(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, float* __restrict x, int64_t n,
+                const AdamConsts c) {
+  for (int64_t i = 0; i < n; i++) {
+    const float pi = p[i] * c.decay;
+    const float gi = c.sign * g[i] + c.l2 * p[i];
+    const float mi = m[i] + c.a1 * (gi - m[i]);
+    const float vi = c.b2 * v[i] + c.a2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    float vuse = vi;
+    if (AMS) {
+      vuse = x[i] > vi ? x[i] : vi;
+      x[i] = vuse;
+    }
+    // NOTE: eps is added after dividing √v by √(1−β₂ᵗ), as PyTorch does (not to v).
+    p[i] = pi - c.step_size * mi / (std::sqrt(vuse) * c.inv_bc2 + c.eps);
+  }
 }
 
 // adamUpdate_(param, grad, expAvg, expAvgSq, maxExpAvgSq?): P = [n, offsets × 5, lr, beta1, beta2,
@@ -360,31 +379,18 @@ void adam_binding(const Napi::CallbackInfo& info) {
   float* vp = mp ? array_arg<float>(info, 3, off[3] + n) : nullptr;
   float* xp = vp && ams ? array_arg<float>(info, 4, off[4] + n) : nullptr;
   if (!vp || (ams && !xp)) return;
-  float* __restrict P = pp + off[0];
-  const float* __restrict G = gp + off[1];
-  float* __restrict M = mp + off[2];
-  float* __restrict Vv = vp + off[3];
-  float* __restrict X = ams ? xp + off[4] : nullptr;
   const double bc1 = 1 - std::pow(b1, step), bc2_sqrt = std::sqrt(1 - std::pow(b2, step));
-  const float step_size = float(lr / bc1), inv_bc2 = float(1.0 / bc2_sqrt), feps = float(eps);
-  const float a1 = float(1 - b1), fb2 = float(b2), a2 = float(1 - b2), fwd = float(wd);
-  const float decay = decoupled ? float(1 - lr * wd) : 1.0f, l2 = decoupled ? 0.0f : fwd, sign = maximize ? -1.0f : 1.0f;
-  parallel_for(n, 16384, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i++) {
-      const float pi = P[i] * decay;
-      const float gi = sign * G[i] + l2 * P[i];
-      const float mi = M[i] + a1 * (gi - M[i]);
-      const float vi = fb2 * Vv[i] + a2 * gi * gi;
-      M[i] = mi;
-      Vv[i] = vi;
-      float vuse = vi;
-      if (X) {
-        vuse = X[i] > vi ? X[i] : vi;
-        X[i] = vuse;
-      }
-      // NOTE: eps is added after dividing √v by √(1−β₂ᵗ), as PyTorch does (not to v).
-      P[i] = pi - step_size * mi / (std::sqrt(vuse) * inv_bc2 + feps);
-    }
+  AdamConsts c;
+  c.step_size = float(lr / bc1), c.inv_bc2 = float(1.0 / bc2_sqrt), c.eps = float(eps);
+  c.a1 = float(1 - b1), c.b2 = float(b2), c.a2 = float(1 - b2);
+  c.decay = decoupled ? float(1 - lr * wd) : 1.0f, c.l2 = decoupled ? 0.0f : float(wd), c.sign = maximize ? -1.0f : 1.0f;
+  float *P = pp + off[0], *M = mp + off[2], *Vv = vp + off[3], *X = ams ? xp + off[4] : nullptr;
+  const float* G = gp + off[1];
+  parallel_for(n, 32768, [&](int64_t b, int64_t e) {
+    if (ams)
+      adam_range<true>(P + b, G + b, M + b, Vv + b, X + b, e - b, c);
+    else
+      adam_range<false>(P + b, G + b, M + b, Vv + b, nullptr, e - b, c);
   });
 }
 

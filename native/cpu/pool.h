@@ -28,14 +28,16 @@ void parallel_tasks(int64_t ntasks, F&& f) {
 }
 
 /**
- * Runs f(begin, end) over [0, n) split into at most num_threads() equal chunks of at least `grain`
- * items (one chunk, on the caller, when n <= grain).
+ * Runs f(begin, end) over [0, n) split into equal chunks of at least `grain` items (one chunk, on
+ * the caller, when n <= grain). Up to four chunks per thread: when another process holds a core,
+ * the threads that do run take over the chunks of the one that does not.
  */
 template <class F>
 void parallel_for(int64_t n, int64_t grain, F&& f) {
   if (n <= 0) return;
   int64_t chunks = grain > 0 ? (n + grain - 1) / grain : n;
-  if (chunks > num_threads()) chunks = num_threads();
+  if (num_threads() == 1) chunks = 1;
+  if (chunks > 4 * num_threads()) chunks = 4 * num_threads();
   if (chunks <= 1) {
     f(int64_t(0), n);
     return;

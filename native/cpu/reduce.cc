@@ -7,6 +7,7 @@
 
 #include "binding.h"
 #include "pool.h"
+#include "simd.h"
 
 namespace ingot {
 namespace {
@@ -88,21 +89,12 @@ void reduced_runs(const Geometry& g, const T* base, int64_t b, int64_t e, F&& f)
   }
 }
 
-// Σ of a run in double with four independent accumulators (vectorizable without reassociation).
+// Σ of a run in double.
 inline double sum_run(const float* p, int64_t n, int64_t st) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  int64_t i = 0;
-  if (st == 1) {
-    for (; i + 4 <= n; i += 4) {
-      s0 += p[i];
-      s1 += p[i + 1];
-      s2 += p[i + 2];
-      s3 += p[i + 3];
-    }
-    for (; i < n; i++) s0 += p[i];
-  } else
-    for (; i < n; i++) s0 += p[i * st];
-  return (s0 + s1) + (s2 + s3);
+  if (st == 1) return sum_f32(p, n);
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s += p[i * st];
+  return s;
 }
 
 template <class T>

@@ -80,3 +80,51 @@ inline V vadd(V a, V b) { return a + b; }  // GCC/Clang define arithmetic on int
 inline V vmul(V a, V b) { return a * b; }
 
 }  // namespace ingot
+
+namespace ingot {
+
+/** Σ p[0..n) accumulated in double (8 lanes, so it vectorizes without reassociating float adds). */
+inline double sum_f32(const float* p, int64_t n) {
+#if defined(__GNUC__)
+  typedef float f4 __attribute__((vector_size(16)));
+  typedef double d4 __attribute__((vector_size(32)));
+  d4 a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    f4 x0, x1;
+    std::memcpy(&x0, p + i, sizeof x0);
+    std::memcpy(&x1, p + i + 4, sizeof x1);
+    a0 += __builtin_convertvector(x0, d4);
+    a1 += __builtin_convertvector(x1, d4);
+  }
+  a0 += a1;
+  double s = (a0[0] + a0[1]) + (a0[2] + a0[3]);
+#else
+  double s = 0;
+  int64_t i = 0;
+#endif
+  for (; i < n; i++) s += p[i];
+  return s;
+}
+
+/** max of p[0..n) that is NaN when any element is (−∞ for n = 0). */
+inline float max_f32(const float* p, int64_t n) {
+  V m = vset1(-INFINITY), z = vzero();
+  int64_t i = 0;
+  for (; i + W <= n; i += W) {
+    const V v = vload(p + i);
+    m = vmax(m, v);
+    z = vadd(z, vmul(v, vzero()));  // NaN when v holds a NaN or an infinity
+  }
+  float r = vhmax(m), zs = vsum(z);
+  for (; i < n; i++) {
+    r = p[i] > r ? p[i] : r;
+    zs += p[i] * 0.0f;
+  }
+  if (zs != zs)  // an infinity or a NaN: look for a real NaN
+    for (int64_t j = 0; j < n; j++)
+      if (p[j] != p[j]) return p[j];
+  return r;
+}
+
+}  // namespace ingot

@@ -24,9 +24,11 @@ export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOptions 
   if (gradient && !shapesEqual(gradient.shape, root.shape))
     throw new AutogradError(`backward: gradient has shape ${shapeStr(gradient.shape)} but the output has shape ${shapeStr(root.shape)}`);
   noGrad(() => {
-    const seed = gradient ?? onesLike(root);
+    // Gradients carry the dtype of the tensor they belong to (PyTorch casts the seed and every edge).
+    const seed = gradient ? gradient.to(root.dtype) : onesLike(root);
+    const handed = new Set<Tensor>();
     if (!root.gradFn) {
-      accumulateLeaf(root, seed);
+      accumulateLeaf(root, seed, handed, gradient);
       return;
     }
     const order = topoOrder(root.gradFn as Node);
@@ -42,8 +44,9 @@ export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOptions 
         );
       const inGrads = node.rule(g, node);
       node.inputs.forEach((inp, i) => {
-        const gi = inGrads[i];
-        if (!gi || !inp.requiresGrad) return;
+        const raw = inGrads[i];
+        if (!raw || !inp.requiresGrad) return;
+        const gi = raw.dtype === inp.dtype ? raw : raw.to(inp.dtype);
         if (!shapesEqual(gi.shape, inp.shape))
           throw new AutogradError(
             `backward: gradient rule of '${node.name}' returned shape ${shapeStr(gi.shape)} for an input of shape ${shapeStr(inp.shape)} (an Ingot bug; please report)`,
@@ -52,16 +55,25 @@ export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOptions 
           const n = inp.gradFn as Node;
           const prev = grads.get(n);
           grads.set(n, prev ? add(prev, gi) : gi);
-        } else accumulateLeaf(inp, gi);
+        } else accumulateLeaf(inp, gi, handed, gradient);
       });
       if (!opts.retainGraph) node.release();
     }
   });
 }
 
-function accumulateLeaf(leaf: Tensor, g: Tensor): void {
-  const gg = g.dtype === leaf.dtype ? g : g.to(leaf.dtype);
-  leaf.grad = leaf.grad ? add(leaf.grad, gg) : gg.isContiguous() && gg.base === null ? gg : gg.contiguous().clone();
+/**
+ * Adds g into leaf.grad. A leaf's gradient must never alias another tensor the user can reach
+ * (optimizers and clipping update .grad in place), so g is kept as is only when it is a fresh,
+ * contiguous tensor not handed to another leaf and not the caller's own upstream gradient.
+ */
+function accumulateLeaf(leaf: Tensor, g: Tensor, handed: Set<Tensor>, userGradient?: Tensor): void {
+  if (leaf.grad) leaf.grad = add(leaf.grad, g);
+  else {
+    const owned = g.base === null && g.isContiguous() && g.offset === 0 && !handed.has(g) && g !== userGradient;
+    leaf.grad = owned ? g : g.clone();
+  }
+  handed.add(g);
 }
 
 /** Nodes reachable from root, each after every node that consumes its output. */

@@ -35,3 +35,4 @@ export function normalize(x: Tensor, p = 2, dim = 1, eps = 1e-12): Tensor {
   const norm = p === 1 ? sum(abs(x), dim, true) : pow(sum(pow(abs(x), p), dim, true), 1 / p);
   return div(x, clamp(norm, eps, null));
 }
+export { scaledDotProductAttention, type ScaledDotProductAttentionOptions } from "./attention.js";

@@ -12,3 +12,6 @@ export * from "./activation.js";
 export * as init from "./init.js";
 export * from "./loss.js";
 export * as functional from "./functional.js";
+export * from "./rnn.js";
+export * from "./attention.js";
+export * from "./transformer.js";

@@ -48,8 +48,8 @@ function checkNumber(op: string, what: string, v: unknown): number {
 const reluOp = unaryOp({
   name: "relu",
   dtypes: NUMERIC,
-  // The saved output is positive exactly where the input is; the gradient at 0 is 0 (PyTorch).
-  grad: (g, { outputs: [y] }) => [where(gt(y, 0), g, 0)],
+  // The saved output is positive exactly where the input is; the gradient at 0 is 0 and NaN passes g (PyTorch).
+  grad: (g, { outputs: [y] }) => [where(le(y, 0), 0, g)],
   cases: [
     ...actCases((x) => relu(x)),
     { name: "int32", inputs: [{ shape: [2, 4], dtype: "int32", range: [-5, 5] }], call: (x) => relu(x) },
@@ -83,7 +83,8 @@ const eluOp = unaryOp<{ alpha: number }>({
   name: "elu",
   dtypes: FLOATS,
   // For x ≤ 0, d/dx α(eˣ − 1) = αeˣ = y + α (the saved output).
-  grad: (g, { inputs: [x], outputs: [y], attrs: { alpha } }) => [where(gt(x, 0), g, mul(g, add(y, alpha)))],
+  // The exponential branch only where x ≤ 0, so a NaN input passes g (PyTorch).
+  grad: (g, { inputs: [x], outputs: [y], attrs: { alpha } }) => [where(le(x, 0), mul(g, add(y, alpha)), g)],
   cases: [
     ...actCases((x) => elu(x)),
     { name: "alpha 0.5", inputs: x1([3, 4]), call: (x) => elu(x, 0.5) },

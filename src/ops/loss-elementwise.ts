@@ -233,7 +233,8 @@ const bceWithLogitsOp = defineOp<BCELogitsAttrs>({
     const w = a.hasWeight ? rest[0] : null;
     const pw = a.hasPosWeight ? rest[a.hasWeight ? 1 : 0] : null;
     const logWeight = pw ? add(mul(sub(pw, 1), t), 1) : null;
-    const sp = softplus(neg(x));
+    // NOTE: threshold 40, not the default 20: below −20 the default drops log1p(eˣ) and the loss of a 0 target (PyTorch keeps it).
+    const sp = softplus(neg(x), 1, 40);
     let l = add(mul(sub(1, t), x), logWeight ? mul(logWeight, sp) : sp);
     if (w) l = mul(l, w);
     return reduceLoss(l, a.reduction);

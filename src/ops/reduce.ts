@@ -16,6 +16,7 @@ import { defineOp, runOp, type OutputSpec } from "./op.js";
 import type { OpCase } from "./cases.js";
 import { checkDType, method, ALL_PLAIN, FLOATS, NUMERIC } from "./util.js";
 import { reshape, expand } from "./view.js";
+import { ne, where } from "./compare.js";
 
 type Dims = number | number[] | null;
 
@@ -337,10 +338,10 @@ export function variance(x: Tensor, dim?: number | readonly number[] | null, opt
 const stdOp = defineOp<VarAttrs>({
   name: "std",
   meta: reduceMeta("std", FLOATS, (d) => d),
-  // d std = d var / (2 std). NOTE: a constant group has std 0 and a NaN gradient, as in PyTorch.
+  // d std = d var / (2 std). NOTE: a constant group has std 0; its gradient is 0 (PyTorch masks g/std there), not NaN.
   grad(g, { inputs: [x], outputs: [y], attrs: a }) {
     const { divisor, dev } = deviation(x, a);
-    return [unreduce(g.div(y), x.shape, a.axes, a.keepDim).mul(dev).mul(1 / divisor)];
+    return [unreduce(where(ne(y, 0), g.div(y), 0), x.shape, a.axes, a.keepDim).mul(dev).mul(1 / divisor)];
   },
   cases: varCases((x, d, o) => std(x, d, o), "std"),
 });

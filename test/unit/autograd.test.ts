@@ -104,3 +104,28 @@ test("no dispose(): a loop creating 10 000 tensors of 1 MB runs in flat memory",
   assert.ok(end - start < 1024, `external memory ended at ${end.toFixed(0)} MB (start ${start.toFixed(0)} MB)`);
   assert.ok(w.grad !== null);
 });
+
+test("gradients take the dtype of their tensor, whatever the seed's dtype", () => {
+  const x = ig.tensor([1, 2], { requiresGrad: true });
+  const h = x.mul(3); // float32 intermediate
+  const y = h.to("float64").mul(2);
+  y.backward(ig.tensor([1, 1], { dtype: "float64" }));
+  assert.equal(x.grad!.dtype, "float32");
+  assert.deepEqual(x.grad!.toArray(), [6, 6]);
+  const z = x.mul(2);
+  z.backward(ig.tensor([1, 1], { dtype: "float64" }));
+  assert.equal(x.grad!.dtype, "float32");
+});
+
+test("leaf gradients never alias each other or the caller's gradient", () => {
+  const x = ig.tensor([1, 2], { requiresGrad: true });
+  const y = ig.tensor([3, 4], { requiresGrad: true });
+  x.add(y).sum().backward(); // add passes the same upstream tensor to both inputs
+  assert.notEqual(x.grad!.storage, y.grad!.storage);
+  const up = ig.tensor([1, 1]);
+  const z = ig.tensor([5, 6], { requiresGrad: true });
+  z.backward(up);
+  assert.notEqual(z.grad!.storage, up.storage);
+  ig.noGrad(() => z.grad!.copy_(ig.tensor([9, 9])));
+  assert.deepEqual(up.toArray(), [1, 1]);
+});

@@ -50,7 +50,8 @@ export function loadNative(): boolean {
   const path = addonPath();
   try {
     const m = createRequire(import.meta.url)(path) as Addon;
-    if (m.abi !== ABI) throw new Error(`${path} was built by another Ingot version (abi ${m.abi}, expected ${ABI})`);
+    if (typeof m?.abi !== "number") throw new Error(`${path} is not an Ingot native addon`);
+    if (m.abi !== ABI) throw new Error(`${path} was built by another Ingot version (abi ${m.abi}, expected ${ABI}); rebuild it`);
     m.init(P);
     native = m;
     state = "loaded";

@@ -1,0 +1,122 @@
+# The PyTorch peer of the Ingot benchmarks: runs one workload with the thread count it is given
+# (the caller sets OMP_WAIT_POLICY=PASSIVE and OPENBLAS_NUM_THREADS) and prints one JSON line.
+#   python3 torch_peer.py sgemm '{"n": 1024, "threads": 2}'
+#   python3 torch_peer.py mlp   '{"dir": "...", "batch": 128, "threads": 1, "validateSteps": 3}'
+#   python3 torch_peer.py cnn   '{"dir": "...", "batch": 32, "threads": 2, "validateSteps": 3}'
+# mlp and cnn start from the weights and data Ingot wrote to `dir` (meta.json + raw .bin files),
+# so the losses of the first steps can be compared with Ingot's before anything is timed.
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def measure(fn, windows=8, window_s=0.25, warmup=3):
+    """Same rule as bench/common.ts: the fastest of several windows, and the median."""
+    for _ in range(warmup):
+        fn()
+    per = []
+    for _ in range(windows):
+        t0 = time.perf_counter()
+        n = 0
+        while True:
+            fn()
+            n += 1
+            if time.perf_counter() - t0 >= window_s:
+                break
+        per.append((time.perf_counter() - t0) / n)
+    per.sort()
+    return per[0], per[len(per) // 2]
+
+
+def blas():
+    """Which BLAS library this process actually loaded (Debian's generic one or OpenBLAS)."""
+    try:
+        with open("/proc/self/maps") as f:
+            maps = f.read()
+        for name in ("openblas", "libmkl", "blis", "libblas"):
+            if name in maps:
+                return [l.split()[-1] for l in maps.splitlines() if name in l][0]
+    except OSError:
+        pass
+    return "unknown"
+
+
+def load(d):
+    meta = json.load(open(os.path.join(d, "meta.json")))
+    out = {}
+    for name, t in meta.items():
+        dtype = np.float32 if t["dtype"] == "float32" else np.int32
+        out[name] = torch.from_numpy(np.fromfile(os.path.join(d, t["file"]), dtype=dtype).reshape(t["shape"]).copy())
+    return out
+
+
+def train_loop(model, x, y, spec):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    losses = [step().item() for _ in range(spec.get("validateSteps", 3))]
+    best, median = measure(lambda: step(), windows=spec.get("windows", 8), window_s=spec.get("windowS", 0.25))
+    b = x.shape[0]
+    return {"samplesPerSec": b / best, "medianSamplesPerSec": b / median, "losses": losses}
+
+
+def mlp(spec):
+    t = load(spec["dir"])
+    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    with torch.no_grad():
+        model[0].weight.copy_(t["w1"]), model[0].bias.copy_(t["b1"]), model[2].weight.copy_(t["w2"]), model[2].bias.copy_(t["b2"])
+    return train_loop(model, t["x"], t["y"].long(), spec)
+
+
+def cnn(spec):
+    t = load(spec["dir"])
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(3, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(),
+        nn.Linear(1024, 64), nn.ReLU(), nn.Linear(64, 10),
+    )
+    layers = [model[0], model[3], model[6], model[9], model[11]]
+    with torch.no_grad():
+        for i, layer in enumerate(layers):
+            layer.weight.copy_(t[f"w{i + 1}"])
+            layer.bias.copy_(t[f"b{i + 1}"])
+    return train_loop(model, t["x"], t["y"].long(), spec)
+
+
+def sgemm(spec):
+    n = spec["n"]
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(n, n, generator=g) * 2 - 1
+    b = torch.rand(n, n, generator=g) * 2 - 1
+    c = torch.mm(a, b)
+    ref = a.double() @ b.double()
+    err = (c.double() - ref).abs().max().item()
+    if err > 1e-4 * n ** 0.5:
+        raise SystemExit(f"sgemm {n}: max error {err}")
+    best, median = measure(lambda: torch.mm(a, b), windows=4 if n >= 2048 else 8, window_s=0.6 if n >= 2048 else 0.25)
+    return {"gflops": 2 * n ** 3 / best / 1e9, "medianGflops": 2 * n ** 3 / median / 1e9}
+
+
+def main():
+    workload, spec = sys.argv[1], json.loads(sys.argv[2])
+    torch.set_num_threads(spec["threads"])
+    out = {"sgemm": sgemm, "mlp": mlp, "cnn": cnn}[workload](spec)
+    out.update({"threads": spec["threads"], "version": torch.__version__, "blas": blas()})
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+// `ingot info <modelDir>`: what a model folder holds — its layers with output shapes and parameter
+// counts (keras models), or its tensors grouped by module (nn models), the files and their sizes,
+// and the metrics and lineage from card.json.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import * as ingot from "../index.js";
+import { CliError, UsageError } from "./recipes/common.js";
+import { checkModelDir, readJson } from "./eval.js";
+import { bytes, formatPairs, formatTable, grouped, percent } from "./progress-table.js";
+import { reportError } from "./train.js";
+
+export interface LayerInfo {
+  name: string;
+  type: string;
+  output_shape: (number | null)[] | null;
+  params: number;
+}
+
+export interface ModelInfo {
+  dir: string;
+  api: "keras" | "nn";
+  class_name: string | null;
+  layers: LayerInfo[];
+  params: { total: number; trainable: number };
+  tensors: { name: string; dtype: string; shape: number[] }[];
+  files: Record<string, number>;
+  size_bytes: number;
+  card: Record<string, unknown>;
+}
+
+/** `(None, 28, 28)`, as Keras prints shapes. */
+function shapeText(s: (number | null)[] | null): string {
+  if (!s) return "?";
+  return `(${s.map((d) => (d === null ? "None" : d)).join(", ")}${s.length === 1 ? "," : ""})`;
+}
+
+/** Tensors grouped by the module that owns them (`fc1.weight`, `fc1.bias` → fc1). */
+function layersFromTensors(tensors: Record<string, ingot.Tensor>): LayerInfo[] {
+  const groups = new Map<string, LayerInfo>();
+  for (const [name, t] of Object.entries(tensors)) {
+    const owner = name.includes(".") ? name.slice(0, name.lastIndexOf(".")) : name;
+    const g = groups.get(owner) ?? { name: owner, type: "", output_shape: null, params: 0 };
+    g.params += t.size;
+    g.type = g.type ? `${g.type}, ${name.slice(owner.length + 1)} ${ingot.shapeStr(t.shape)}` : `${name.slice(owner.length + 1) || "tensor"} ${ingot.shapeStr(t.shape)}`;
+    groups.set(owner, g);
+  }
+  return [...groups.values()];
+}
+
+/** Reads what `ingot info <dir>` shows. */
+export function modelInfo(dir: string): ModelInfo {
+  checkModelDir("ingot info", dir);
+  const config = readJson(dir, "config.json", true)!;
+  const card = readJson(dir, "card.json", false) ?? {};
+  const files: Record<string, number> = {};
+  for (const f of readdirSync(dir).sort()) {
+    const st = statSync(join(dir, f));
+    if (st.isFile() && !f.includes(".tmp-")) files[f] = st.size;
+  }
+  if (files["model.safetensors"] === undefined) throw new CliError(`ingot info: ${dir} has config.json but no model.safetensors; the folder is incomplete`);
+  let tensors: Record<string, ingot.Tensor>;
+  try {
+    tensors = ingot.loadSafetensors(join(dir, "model.safetensors")).tensors;
+  } catch (e) {
+    throw new CliError(`ingot info: ${join(dir, "model.safetensors")} cannot be read: ${(e as Error).message}`);
+  }
+  const tensorList = Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape] }));
+  const size = Object.values(files).reduce((a, b) => a + b, 0);
+  const total = Object.values(tensors).reduce((n, t) => n + t.size, 0);
+  if (config.format === "ingot.keras") {
+    const model = ingot.keras.loadModel(dir, { compile: false });
+    const layers = model.layers.map((l) => ({ name: l.name, type: l.className, output_shape: l.outputShapeSeen ? [...l.outputShapeSeen] : null, params: l.countParams() }));
+    return { dir, api: "keras", class_name: model.className, layers, params: { total: model.countParams(), trainable: model.countTrainableParams() }, tensors: tensorList, files, size_bytes: size, card };
+  }
+  const trainable = (card.params as { trainable?: number } | undefined)?.trainable ?? total;
+  const className = (config.architecture ?? config.className ?? null) as string | null;
+  return { dir, api: "nn", class_name: className, layers: layersFromTensors(tensors), params: { total, trainable }, tensors: tensorList, files, size_bytes: size, card };
+}
+
+/** The human report. */
+export function infoReport(info: ModelInfo): string {
+  const keras = info.api === "keras";
+  const table = keras
+    ? formatTable(
+        ["layer", "type", "output shape", "params"],
+        info.layers.map((l) => [l.name, l.type, shapeText(l.output_shape), l.params]),
+      )
+    : formatTable(
+        ["module", "tensors", "params"],
+        info.layers.map((l) => [l.name, l.type, l.params]),
+      );
+  const c = info.card as Record<string, any>;
+  const pairs: [string, string][] = [
+    ["params", `${grouped(info.params.total)} (trainable ${grouped(info.params.trainable)})`],
+    ["files", `${Object.entries(info.files).map(([f, n]) => `${f} ${bytes(n)}`).join(", ")}; ${bytes(info.size_bytes)} in all`],
+  ];
+  const m = (c.metrics ?? {}) as Record<string, number>;
+  const metrics = [
+    m.test_accuracy !== undefined ? `test accuracy ${percent(m.test_accuracy)}` : null,
+    m.test_loss !== undefined ? `test loss ${m.test_loss.toPrecision(4)}` : null,
+    m.train_loss !== undefined ? `train loss ${m.train_loss.toPrecision(4)}` : null,
+  ].filter(Boolean);
+  if (c.dataset || metrics.length) pairs.push(["data", [c.dataset ?? "?", ...metrics].join(" · ")]);
+  const t = c.training as Record<string, any> | undefined;
+  if (t) pairs.push(["training", `${t.epochs} epoch(s), batch ${t.batch_size}, ${t.optimizer ?? "?"} lr ${t.lr}${c.seed !== undefined ? `, seed ${c.seed}` : ""}${typeof t.seconds === "number" ? `, ${t.seconds.toFixed(1)} s` : ""}${c.backend ? ` on ${c.backend}` : ""}`]);
+  if (c.command) pairs.push(["command", String(c.command)]);
+  return `model ${info.dir} — ${info.class_name ?? "?"} (${info.api}${c.recipe ? `, recipe ${c.recipe}` : ""})\n\n${table}\n${formatPairs(pairs)}`;
+}
+
+export function run(args: string[]): number {
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
+    } catch (e) {
+      throw new UsageError(`ingot info: ${(e as Error).message.replace(/\.$/, "")}; usage: ingot info [<modelDir>] [--json]`);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length !== 1) throw new UsageError(`ingot info: pass one model folder, e.g. ingot info runs/mnist-mlp`);
+    const info = modelInfo(positionals[0]);
+    process.stdout.write(values.json ? JSON.stringify(info) + "\n" : infoReport(info));
+    return 0;
+  } catch (e) {
+    return reportError("ingot info", e);
+  }
+}

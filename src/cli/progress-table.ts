@@ -1,0 +1,88 @@
+// What `ingot train` and `ingot eval` show humans: an aligned table (per-epoch logs, a summary),
+// a keras callback that collects the per-epoch rows with their times, and number formats.
+import * as ingot from "../index.js";
+import type { EpochRow, Log } from "./recipes/common.js";
+
+/** Columns padded to their widest cell; numbers right-aligned, text left-aligned. */
+export function formatTable(header: string[], rows: (string | number)[][]): string {
+  const cells = rows.map((r) => r.map((c) => (typeof c === "number" ? formatNumber(c) : c)));
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? "").length)));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === "number"));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  return [line(header), widths.map((w) => "─".repeat(w)).join("  "), ...cells.map(line)].join("\n") + "\n";
+}
+
+/** Two label/value columns. */
+export function formatPairs(pairs: [string, string][]): string {
+  const w = Math.max(...pairs.map(([k]) => k.length));
+  return pairs.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n";
+}
+
+/** 4 significant decimals for losses, integers as they are, tiny values in scientific notation. */
+export function formatNumber(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  if (v !== 0 && Math.abs(v) < 1e-3) return v.toExponential(3);
+  return v.toFixed(4);
+}
+
+/** `97.65%`. */
+export function percent(v: number): string {
+  return `${(v * 100).toFixed(2)}%`;
+}
+
+/** `1,234,567`. */
+export function grouped(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+/** `2.3 kB`, `1.4 MB`. */
+export function bytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  if (n < 1e6) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+/** The per-epoch table: epoch, the logged values in their order, and seconds. */
+export function epochTable(rows: EpochRow[]): string {
+  if (!rows.length) return "";
+  const keys = Object.keys(rows[0]).filter((k) => k !== "epoch" && k !== "seconds");
+  return formatTable(
+    ["epoch", ...keys, "seconds"],
+    rows.map((r) => [r.epoch, ...keys.map((k) => r[k]), Number(r.seconds.toFixed(1))]),
+  );
+}
+
+/**
+ * A fit callback that keeps every epoch's logs with its wall time; with `log` it also prints one
+ * line per epoch there (what --json runs show on stderr instead of a progress bar).
+ */
+export class EpochRecorder extends ingot.keras.Callback {
+  readonly rows: EpochRow[] = [];
+  private t0 = 0;
+
+  constructor(private readonly log: Log | null = null) {
+    super();
+  }
+
+  override onEpochBegin(): void {
+    this.t0 = performance.now();
+  }
+
+  override onEpochEnd(epoch: number, logs: Record<string, number> = {}): void {
+    const row: EpochRow = { epoch: epoch + 1, ...logs, seconds: (performance.now() - this.t0) / 1000 };
+    this.rows.push(row);
+    if (this.log) this.log.write(epochLine(row, this.params?.epochs ?? 0));
+  }
+}
+
+/** `epoch 2/5: loss 0.0912 - accuracy 0.9721 (18.2 s)`. */
+export function epochLine(row: EpochRow, epochs: number): string {
+  const parts = Object.entries(row)
+    .filter(([k]) => k !== "epoch" && k !== "seconds")
+    .map(([k, v]) => `${k} ${formatNumber(v)}`);
+  return `epoch ${row.epoch}/${epochs}: ${parts.join(" - ")} (${row.seconds.toFixed(1)} s)\n`;
+}

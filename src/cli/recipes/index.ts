@@ -1,0 +1,11 @@
+// The recipes `ingot train` knows, by name.
+import type { Recipe } from "./common.js";
+import { cnn } from "./cnn.js";
+import { mnistMlp } from "./mnist-mlp.js";
+import { regressionMlp } from "./regression-mlp.js";
+
+export const RECIPES: Readonly<Record<string, Recipe>> = {
+  [mnistMlp.name]: mnistMlp,
+  [cnn.name]: cnn,
+  [regressionMlp.name]: regressionMlp,
+};

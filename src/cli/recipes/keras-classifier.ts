@@ -1,0 +1,104 @@
+// The training run shared by the Keras image-classifier recipes (mnist-mlp, cnn): read and prepare
+// the data, fit, evaluate on the test split, and save the model folder with a card.json that
+// records the preprocessing and evaluation settings `ingot eval` needs to repeat the numbers.
+import * as ingot from "../../index.js";
+import { EpochRecorder } from "../progress-table.js";
+import {
+  firstN,
+  IMAGE_DATASETS,
+  type ImageDatasetName,
+  loadImageDataset,
+  type Preprocessing,
+  prepareImages,
+  prepareLabels,
+  secondsSince,
+  type TrainOptions,
+  type TrainResult,
+} from "./common.js";
+
+/** Test batches of this size: bigger batches run faster, and eval must use the same size to repeat the loss bit for bit. */
+export const EVAL_BATCH_SIZE = 250;
+
+export interface ClassifierRun {
+  recipe: string;
+  dataset: ImageDatasetName;
+  /** Builds and compiles the model (called after manualSeed, so the initial weights repeat). */
+  build(): ingot.keras.Model;
+  preprocessing: Preprocessing;
+  /** Batches for fit (augmentation); without it fit shuffles the tensors itself. */
+  flow?(x: ingot.Tensor, y: ingot.Tensor): Iterable<unknown>;
+  /** Evaluate on the test split after every epoch (fit's validationData), as seed 001 §5.2 does. */
+  validateEachEpoch: boolean;
+  /** Extra card.json fields (augmentation, …). */
+  card?: Record<string, unknown>;
+}
+
+export async function trainClassifier(opts: TrainOptions, run: ClassifierRun): Promise<TrainResult> {
+  const data = await loadImageDataset("ingot train", run.dataset, opts.data, opts.download);
+  const train = firstN(data.train, opts.limit);
+  const test = firstN(data.test, opts.testLimit);
+  const pre = run.preprocessing;
+  const xTrain = prepareImages(train.images, pre);
+  const yTrain = prepareLabels(train.labels, pre);
+  const xTest = prepareImages(test.images, pre);
+  const yTest = prepareLabels(test.labels, pre);
+  const nTrain = xTrain.shape[0];
+
+  ingot.manualSeed(opts.seed);
+  const model = run.build();
+  if (!opts.json) {
+    opts.log.write(`ingot train ${run.recipe}: ${IMAGE_DATASETS[run.dataset].title} from ${data.dir} (${nTrain} train, ${xTest.shape[0]} test), backend ${ingot.getBackend()}\n`);
+    model.summary((l) => opts.log.write(l + "\n"));
+  }
+  const recorder = new EpochRecorder(opts.json ? opts.log : null);
+  const t0 = performance.now();
+  await model.fit(run.flow ? run.flow(xTrain, yTrain) : xTrain, run.flow ? null : yTrain, {
+    epochs: opts.epochs,
+    batchSize: opts.batchSize,
+    verbose: opts.json ? 0 : 1,
+    callbacks: [recorder],
+    validationData: run.validateEachEpoch ? [xTest, yTest] : undefined,
+    validationBatchSize: EVAL_BATCH_SIZE,
+    stream: opts.log,
+  });
+  const seconds = secondsSince(t0);
+  const epochsRun = recorder.rows.length;
+  const last = recorder.rows[epochsRun - 1];
+  const testLogs = model.evaluate(xTest, yTest, { batchSize: EVAL_BATCH_SIZE, verbose: 0, returnDict: true });
+
+  const result: TrainResult = {
+    recipe: run.recipe,
+    dataset: run.dataset,
+    epochs: epochsRun,
+    batch_size: opts.batchSize,
+    lr: opts.lr,
+    seed: opts.seed,
+    train_samples: nTrain,
+    test_samples: xTest.shape[0],
+    train_loss: last.loss,
+    train_accuracy: last.accuracy,
+    test_loss: testLogs.loss,
+    test_accuracy: testLogs.accuracy,
+    seconds,
+    samples_per_second: (epochsRun * nTrain) / seconds,
+    params: model.countParams(),
+    backend: ingot.getBackend(),
+    out: opts.out,
+    history: recorder.rows,
+  };
+  model.save(opts.out, {
+    card: {
+      recipe: run.recipe,
+      dataset: run.dataset,
+      command: opts.command,
+      seed: opts.seed,
+      backend: result.backend,
+      metrics: { train_loss: result.train_loss, train_accuracy: result.train_accuracy, test_loss: result.test_loss, test_accuracy: result.test_accuracy },
+      training: { epochs: epochsRun, batch_size: opts.batchSize, optimizer: "adam", lr: opts.lr, train_samples: nTrain, limit: opts.limit, seconds, samples_per_second: result.samples_per_second },
+      preprocessing: pre,
+      evaluation: { split: "test", batch_size: EVAL_BATCH_SIZE, test_samples: result.test_samples, test_limit: opts.testLimit },
+      ...run.card,
+    },
+  });
+  return result;
+}

@@ -1,0 +1,169 @@
+// `ingot train <recipe>`: runs one of the recipes in ./recipes (the seed examples as trainings),
+// saves the model folder, and reports a progress bar and tables, or one JSON line with --json.
+import { existsSync, statSync } from "node:fs";
+import { parseArgs } from "node:util";
+import * as ingot from "../index.js";
+import { RECIPES } from "./recipes/index.js";
+import { CliError, type Log, type TrainOptions, type TrainResult, UsageError } from "./recipes/common.js";
+import { bytes, epochTable, formatPairs, grouped, percent } from "./progress-table.js";
+
+export const TRAIN_HELP = `Usage: ingot train <recipe> [options]
+
+Recipes:
+${Object.values(RECIPES)
+  .map((r) => `  ${r.name.padEnd(16)} ${r.summary}`)
+  .join("\n")}
+
+Options:
+  --dataset NAME     the dataset (see the recipe; default its first)
+  --data DIR         the data root (holding mnist/, …) or the dataset folder itself (default INGOT_DATA)
+  --epochs N         epochs (recipe default: mnist-mlp 5, cnn 10, regression-mlp 100)
+  --batch-size N     samples per batch (default 32)
+  --lr X             Adam's learning rate (default 0.001)
+  --seed N           seeds the weights, the shuffling and the augmentation (default 0)
+  --out DIR          where the model folder goes (default runs/<recipe>[-<dataset>])
+  --limit N          train on the first N training samples (quick runs)
+  --test-limit N     evaluate on the first N test samples
+  --download         fetch a missing MNIST / Fashion-MNIST into ~/.cache/ingot
+  --json             print one JSON object as the last line (progress goes to stderr)
+  -h, --help         show this help
+
+Example: ingot train mnist-mlp --data ../shared/data/mnist --json
+`;
+
+/** Parses `ingot train` arguments (defaults from the recipe); throws UsageError on mistakes. */
+export function parseTrainArgs(args: string[]): { recipe: string; opts: Omit<TrainOptions, "log"> } | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        dataset: { type: "string" },
+        data: { type: "string" },
+        epochs: { type: "string" },
+        "batch-size": { type: "string" },
+        lr: { type: "string" },
+        seed: { type: "string" },
+        out: { type: "string" },
+        limit: { type: "string" },
+        "test-limit": { type: "string" },
+        download: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`ingot train: ${(e as Error).message.replace(/\.$/, "")}; run 'ingot train --help' for the options`);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return "help";
+  const names = Object.keys(RECIPES).join(", ");
+  if (positionals.length === 0) throw new UsageError(`ingot train: name a recipe (${names}); e.g. ingot train mnist-mlp --json`);
+  if (positionals.length > 1) throw new UsageError(`ingot train: one recipe at a time, got ${positionals.map((p) => `'${p}'`).join(" ")}`);
+  const recipe = RECIPES[positionals[0]];
+  if (!recipe) throw new UsageError(`ingot train: unknown recipe '${positionals[0]}'; the recipes are ${names}`);
+  const dataset = v.dataset ?? recipe.defaults.dataset;
+  if (!recipe.datasets.includes(dataset))
+    throw new UsageError(`ingot train: recipe ${recipe.name} trains on ${recipe.datasets.join(" | ")}, not '${dataset}'; pass --dataset ${recipe.datasets[0]}`);
+  const lr = v.lr === undefined ? recipe.defaults.lr : Number(v.lr);
+  if (!(lr > 0) || !Number.isFinite(lr)) throw new UsageError(`ingot train: --lr must be a positive number, got '${v.lr}'`);
+  const limit = optInt("limit", v.limit, 1);
+  const testLimit = optInt("test-limit", v["test-limit"], 1);
+  return {
+    recipe: recipe.name,
+    opts: {
+      dataset,
+      data: v.data,
+      epochs: optInt("epochs", v.epochs, 1) ?? recipe.defaults.epochs,
+      batchSize: optInt("batch-size", v["batch-size"], 1) ?? recipe.defaults.batchSize,
+      lr,
+      seed: optInt("seed", v.seed, 0) ?? 0,
+      out: v.out ?? `runs/${recipe.name}${dataset === recipe.defaults.dataset ? "" : `-${dataset}`}`,
+      limit,
+      testLimit,
+      download: v.download,
+      json: v.json,
+      command: ["ingot", "train", ...args].join(" "),
+    },
+  };
+}
+
+/** An integer option ≥ min, or null when absent. */
+function optInt(name: string, raw: string | undefined, min: number): number | null {
+  if (raw === undefined) return null;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`ingot train: --${name} must be an integer ≥ ${min}, got '${raw}'`);
+  return n;
+}
+
+/** The JSON line: every result field except the per-epoch history. */
+export function resultJson(r: TrainResult): string {
+  const { history: _history, ...rest } = r;
+  return JSON.stringify(rest);
+}
+
+/** The human report after training: the epochs, then the results. */
+export function resultReport(r: TrainResult, files: string): string {
+  const pairs: [string, string][] = [
+    ["recipe", `${r.recipe} on ${r.dataset} (${grouped(r.train_samples)} train / ${grouped(r.test_samples)} test samples, ${grouped(r.params)} parameters)`],
+    ["train loss", r.train_loss.toFixed(4) + (r.train_accuracy !== undefined ? `, accuracy ${percent(r.train_accuracy)}` : "")],
+    ["test loss", r.test_accuracy === undefined ? `${r.test_loss.toPrecision(4)} (mean squared error)` : r.test_loss.toFixed(4)],
+  ];
+  if (r.test_accuracy !== undefined) pairs.push(["test accuracy", percent(r.test_accuracy)]);
+  pairs.push(
+    ["time", `${r.seconds.toFixed(1)} s for ${r.epochs} epoch(s), ${grouped(r.samples_per_second)} samples/s on ${r.backend}`],
+    ["saved", `${r.out}/ (${files})`],
+    ["check it", `ingot eval ${r.out}   ·   ingot info ${r.out}`],
+  );
+  return `\n${epochTable(r.history)}\n${formatPairs(pairs)}`;
+}
+
+function filesText(dir: string): string {
+  return ["config.json", "model.safetensors", "card.json"].map((f) => `${f} ${bytes(fileSize(`${dir}/${f}`))}`).join(", ");
+}
+
+function fileSize(p: string): number {
+  return existsSync(p) ? statSync(p).size : 0;
+}
+
+export async function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseTrainArgs(args);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (parsed === "help") {
+    process.stdout.write(TRAIN_HELP);
+    return 0;
+  }
+  const log: Log = parsed.opts.json ? process.stderr : process.stdout;
+  try {
+    const result = await RECIPES[parsed.recipe].train({ ...parsed.opts, log });
+    if (parsed.opts.json) process.stdout.write(resultJson(result) + "\n");
+    else process.stdout.write(resultReport(result, filesText(result.out)));
+    return 0;
+  } catch (e) {
+    return reportError("ingot train", e);
+  }
+}
+
+/** Prints a user-facing error (no stack) and returns the exit code; rethrows bugs. */
+export function reportError(cmd: string, e: unknown): number {
+  if (e instanceof UsageError) {
+    process.stderr.write(`${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof CliError || e instanceof ingot.IngotError) {
+    const msg = (e as Error).message;
+    process.stderr.write(`${msg.startsWith(cmd) ? msg : `${cmd}: ${msg}`}\n`);
+    return 1;
+  }
+  throw e;
+}
