@@ -1,7 +1,12 @@
 // The module: its entry point, the shared parameter buffer, argument checks, and the pool controls.
 #include <napi.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <string>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "binding.h"
 #include "gemm.h"
@@ -97,7 +102,22 @@ void* any_array(const Napi::CallbackInfo& info, size_t i, int64_t need, int* els
 
 void bind(Napi::Env env, Napi::Object exports, const char* name, Binding fn) { exports.Set(name, Napi::Function::New(env, fn, name)); }
 
+// Tensor storage is JavaScript typed arrays, freed only when the garbage collector runs; by then
+// glibc has often handed the pages back to the kernel, so the next tensor of that size faults every
+// page in again (3–6 µs per 4 KiB page in a VM, more than most kernels take). Keep freed memory in
+// the process instead (PyTorch's malloc-based allocator gets the same from glibc's dynamic
+// thresholds). INGOT_MALLOC_TUNE=0 leaves glibc's defaults alone.
+void tune_malloc() {
+#if defined(__GLIBC__)
+  const char* s = std::getenv("INGOT_MALLOC_TUNE");
+  if (s && std::strcmp(s, "0") == 0) return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
+}
+
 Napi::Object module_init(Napi::Env env, Napi::Object exports) {
+  tune_malloc();
   env.SetInstanceData(new Instance());
   exports.Set("abi", Napi::Number::New(env, ABI));
   exports.Set("isa", Napi::String::New(env, gemm_isa()));

@@ -1,8 +1,13 @@
-// conv2d forward and both backward passes as im2col + GEMM, one image per task (so each thread's
-// column matrix stays in its cache and no two threads write the same output), and 2-D pooling
-// (max with saved indices, average, adaptive average) forward and backward.
+// conv2d forward and both backward passes as im2col + GEMM over groups of images (one group per
+// task, so each thread's column matrix stays in its cache and no two threads write the same
+// output), and 2-D pooling (max with saved indices, average, adaptive average) forward and backward.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "binding.h"
 #include "gemm.h"
@@ -35,16 +40,26 @@ inline void tap_range(int64_t k, int64_t stride, int64_t dil, int64_t pad, int64
   if (hi < lo) hi = lo;
 }
 
-thread_local std::vector<float> colbuf;
-float* col_buffer(size_t n) {
-  if (colbuf.size() < n) colbuf.resize(n);
-  return colbuf.data();
+// Taps [lo, hi) of a window starting at input index `start` (stride `dil` between taps, `k` taps)
+// that fall inside [0, size).
+inline void tap_range_inv(int64_t start, int64_t dil, int64_t size, int64_t k, int64_t& lo, int64_t& hi) {
+  lo = start < 0 ? (-start + dil - 1) / dil : 0;
+  hi = size - 1 - start < 0 ? 0 : (size - 1 - start) / dil + 1;
+  if (hi > k) hi = k;
+  if (hi < lo) hi = lo;
 }
 
-// col[r·P + p] = x[c, ih, iw] for r = (c, kh, kw) of one group of one image (0 in the padding);
-// with add, the adjoint: x[…] += col[…] (col2im).
+// Per-thread scratch: the column matrix, and a second buffer for gathered gradients / outputs.
+thread_local std::vector<float> colbuf, tmpbuf;
+float* scratch(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+// col[r·ld + p] = x[c, ih, iw] for r = (c, kh, kw) of one group of one image (0 in the padding);
+// with ADD, the adjoint: x[…] += col[…] (col2im).
 template <bool ADD>
-void im2col(const ConvGeo& g, float* x, float* col) {
+void im2col(const ConvGeo& g, float* x, float* col, int64_t ld) {
   int64_t r = 0;
   for (int64_t c = 0; c < g.Cg; c++) {
     float* plane = x + c * g.H * g.W;
@@ -54,7 +69,7 @@ void im2col(const ConvGeo& g, float* x, float* col) {
       for (int64_t kw = 0; kw < g.kW; kw++, r++) {
         int64_t owl, owh;
         tap_range(kw, g.sw, g.dw, g.pl, g.W, g.Wo, owl, owh);
-        float* dst = col + r * g.P;
+        float* dst = col + r * ld;
         if (!ADD) {
           for (int64_t i = 0; i < ohl * g.Wo; i++) dst[i] = 0.0f;
           for (int64_t i = ohh * g.Wo; i < g.P; i++) dst[i] = 0.0f;
@@ -86,16 +101,23 @@ inline bool pointwise(const ConvGeo& g) {
   return g.kH == 1 && g.kW == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.Ho == g.H && g.Wo == g.W;
 }
 
-// Runs f(n) for every image: in parallel over images when there are enough of them (each task then
-// runs serial GEMMs); otherwise one image at a time with the GEMMs themselves parallel.
+// Images per GEMM: small feature maps are batched (their column matrices side by side) so that
+// each GEMM has a few hundred columns and the weights are packed once for all of them.
+inline int64_t images_per_gemm(const ConvGeo& g) {
+  if (pointwise(g) || g.P == 0) return 1;
+  return std::max<int64_t>(1, std::min<int64_t>(g.N, 384 / g.P));
+}
+
+// Runs f(group, parallel_gemm) for every group of images: in parallel over groups when there are
+// enough of them (each task then runs serial GEMMs), else one group at a time with parallel GEMMs.
 template <class F>
-void over_images(int64_t N, F&& f) {
-  if (N >= num_threads() && num_threads() > 1)
-    parallel_for(N, 1, [&](int64_t b, int64_t e) {
-      for (int64_t n = b; n < e; n++) f(n, false);
+void over_groups(int64_t groups, F&& f) {
+  if (groups >= num_threads() && num_threads() > 1)
+    parallel_for(groups, 1, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; t++) f(t, false);
     });
   else
-    for (int64_t n = 0; n < N; n++) f(n, true);
+    for (int64_t t = 0; t < groups; t++) f(t, true);
 }
 
 inline void run_gemm(const Gemm& g, bool par) {
@@ -103,6 +125,20 @@ inline void run_gemm(const Gemm& g, bool par) {
     sgemm(g);
   else
     sgemm_serial(g);
+}
+
+// Copies the [rows, P] block of each image t < cnt between a per-image tensor (image stride
+// `stride`, row stride P, at `base`) and a [rows, cnt·P] matrix (to_matrix: tensor → matrix).
+void gather_images(bool to_matrix, float* base, int64_t stride, float* m, int64_t rows, int64_t P, int64_t cnt) {
+  for (int64_t t = 0; t < cnt; t++)
+    for (int64_t o = 0; o < rows; o++) {
+      float* a = base + t * stride + o * P;
+      float* b = m + o * cnt * P + t * P;
+      if (to_matrix)
+        std::memcpy(b, a, size_t(P) * sizeof(float));
+      else
+        std::memcpy(a, b, size_t(P) * sizeof(float));
+    }
 }
 
 // conv2d(x, w, y, bias?): P = geometry + [hasBias]; x [N,C,H,W], w [O,Cg,kH,kW] contiguous.
@@ -116,80 +152,107 @@ void conv2d_binding(const Napi::CallbackInfo& info) {
   float* y = w ? array_arg<float>(info, 2, g.N * g.O * g.P) : nullptr;
   const float* b = y && hb ? array_arg<float>(info, 3, g.O) : nullptr;
   if (!y || (hb && !b)) return;
-  const bool direct = pointwise(g);
-  over_images(g.N, [&](int64_t n, bool par) {
+  const int64_t G = images_per_gemm(g);
+  over_groups((g.N + G - 1) / G, [&](int64_t gi, bool par) {
+    const int64_t n0 = gi * G, cnt = std::min(G, g.N - n0), cols = cnt * g.P;
     for (int64_t grp = 0; grp < g.G; grp++) {
-      float* xg = x + (n * g.C + grp * g.Cg) * g.H * g.W;
-      float* col = direct ? xg : col_buffer(size_t(g.K * g.P));
-      if (!direct) im2col<false>(g, xg, col);
+      float* xg = x + (n0 * g.C + grp * g.Cg) * g.H * g.W;
+      float* col = xg;
+      if (!pointwise(g)) {
+        col = scratch(colbuf, size_t(g.K * cols));
+        for (int64_t t = 0; t < cnt; t++) im2col<false>(g, xg + t * g.C * g.H * g.W, col + t * g.P, cols);
+      }
+      float* yg = y + (n0 * g.O + grp * g.Og) * g.P;
       Gemm m;
-      m.M = g.Og, m.N = g.P, m.K = g.K;
+      m.M = g.Og, m.N = cols, m.K = g.K;
       m.A = w + grp * g.Og * g.K, m.rsa = g.K, m.csa = 1;
-      m.B = col, m.rsb = g.P, m.csb = 1;
-      m.C = y + (n * g.O + grp * g.Og) * g.P, m.ldc = g.P;
+      m.B = col, m.rsb = cols, m.csb = 1;
+      m.C = cnt == 1 ? yg : scratch(tmpbuf, size_t(g.Og * cols)), m.ldc = cols;
       if (b) m.bias = b + grp * g.Og, m.bias_axis = 0;
       run_gemm(m, par);
+      if (cnt > 1) gather_images(false, yg, g.O * g.P, m.C, g.Og, g.P, cnt);
     }
   });
 }
 
-// conv2dGradInput(gy, w, dx): P = geometry. dcol = w_gᵀ·gy per group and image, then col2im.
+// conv2dGradInput(gy, w, dx): P = geometry. dcol = w_gᵀ·gy per group of images, then col2im.
 void conv2d_grad_input_binding(const Napi::CallbackInfo& info) {
   Params p = params(info);
   const ConvGeo g = read_geo(p);
-  const float* gy = array_arg<float>(info, 0, g.N * g.O * g.P);
+  float* gy = array_arg<float>(info, 0, g.N * g.O * g.P);
   const float* w = gy ? array_arg<float>(info, 1, g.O * g.K) : nullptr;
   float* dx = w ? array_arg<float>(info, 2, g.N * g.C * g.H * g.W) : nullptr;
   if (!dx) return;
-  const bool direct = pointwise(g);
-  over_images(g.N, [&](int64_t n, bool par) {
+  const int64_t G = images_per_gemm(g);
+  over_groups((g.N + G - 1) / G, [&](int64_t gi, bool par) {
+    const int64_t n0 = gi * G, cnt = std::min(G, g.N - n0), cols = cnt * g.P;
     for (int64_t grp = 0; grp < g.G; grp++) {
-      float* dxg = dx + (n * g.C + grp * g.Cg) * g.H * g.W;
-      float* dcol = direct ? dxg : col_buffer(size_t(g.K * g.P));
+      float* dxg = dx + (n0 * g.C + grp * g.Cg) * g.H * g.W;
+      float* gyg = gy + (n0 * g.O + grp * g.Og) * g.P;
       Gemm m;
-      m.M = g.K, m.N = g.P, m.K = g.Og;
+      m.M = g.K, m.N = cols, m.K = g.Og;
       m.A = w + grp * g.Og * g.K, m.rsa = 1, m.csa = g.K;  // wᵀ, read in place
-      m.B = gy + (n * g.O + grp * g.Og) * g.P, m.rsb = g.P, m.csb = 1;
-      m.C = dcol, m.ldc = g.P;
+      if (cnt == 1)
+        m.B = gyg;
+      else {
+        float* t = scratch(tmpbuf, size_t(g.Og * cols));
+        gather_images(true, gyg, g.O * g.P, t, g.Og, g.P, cnt);
+        m.B = t;
+      }
+      m.rsb = cols, m.csb = 1;
+      m.C = pointwise(g) ? dxg : scratch(colbuf, size_t(g.K * cols)), m.ldc = cols;
       run_gemm(m, par);
-      if (!direct) im2col<true>(g, dxg, dcol);
+      if (!pointwise(g))
+        for (int64_t t = 0; t < cnt; t++) im2col<true>(g, dxg + t * g.C * g.H * g.W, m.C + t * g.P, cols);
     }
   });
 }
 
-// conv2dGradWeight(x, gy, dw): P = geometry. dw_g = Σ_n gy_n·col_nᵀ, each chunk of images summed
-// into its own buffer, the chunks then added in order.
+// conv2dGradWeight(x, gy, dw): P = geometry. dw_g = Σ gy·colᵀ over groups of images; each chunk
+// of groups sums into its own buffer, and the chunks are added in order.
 void conv2d_grad_weight_binding(const Napi::CallbackInfo& info) {
   Params p = params(info);
   const ConvGeo g = read_geo(p);
   float* x = array_arg<float>(info, 0, g.N * g.C * g.H * g.W);
-  const float* gy = x ? array_arg<float>(info, 1, g.N * g.O * g.P) : nullptr;
+  float* gy = x ? array_arg<float>(info, 1, g.N * g.O * g.P) : nullptr;
   float* dw = gy ? array_arg<float>(info, 2, g.O * g.K) : nullptr;
   if (!dw) return;
-  const bool direct = pointwise(g);
-  const int64_t chunks = g.N >= num_threads() && num_threads() > 1 ? num_threads() : 1;
-  std::vector<float> part(size_t((chunks - 1) * g.O * g.K), 0.0f);
-  auto image = [&](int64_t n, float* acc, bool first, bool par) {
+  const int64_t G = images_per_gemm(g), groups = (g.N + G - 1) / G;
+  const int64_t chunks = groups >= num_threads() && num_threads() > 1 ? num_threads() : 1;
+  std::vector<float> part(static_cast<size_t>((chunks - 1) * g.O * g.K), 0.0f);
+  auto group = [&](int64_t gi, float* acc, bool first, bool par) {
+    const int64_t n0 = gi * G, cnt = std::min(G, g.N - n0), cols = cnt * g.P;
     for (int64_t grp = 0; grp < g.G; grp++) {
-      float* xg = x + (n * g.C + grp * g.Cg) * g.H * g.W;
-      float* col = direct ? xg : col_buffer(size_t(g.K * g.P));
-      if (!direct) im2col<false>(g, xg, col);
+      float* xg = x + (n0 * g.C + grp * g.Cg) * g.H * g.W;
+      float* col = xg;
+      if (!pointwise(g)) {
+        col = scratch(colbuf, size_t(g.K * cols));
+        for (int64_t t = 0; t < cnt; t++) im2col<false>(g, xg + t * g.C * g.H * g.W, col + t * g.P, cols);
+      }
+      float* gyg = gy + (n0 * g.O + grp * g.Og) * g.P;
       Gemm m;
-      m.M = g.Og, m.N = g.K, m.K = g.P;
-      m.A = gy + (n * g.O + grp * g.Og) * g.P, m.rsa = g.P, m.csa = 1;
-      m.B = col, m.rsb = 1, m.csb = g.P;  // colᵀ, read in place
+      m.M = g.Og, m.N = g.K, m.K = cols;
+      if (cnt == 1)
+        m.A = gyg;
+      else {
+        float* t = scratch(tmpbuf, size_t(g.Og * cols));
+        gather_images(true, gyg, g.O * g.P, t, g.Og, g.P, cnt);
+        m.A = t;
+      }
+      m.rsa = cols, m.csa = 1;
+      m.B = col, m.rsb = 1, m.csb = cols;  // colᵀ, read in place
       m.C = acc + grp * g.Og * g.K, m.ldc = g.K;
       m.accumulate = !first;
       run_gemm(m, par);
     }
   };
   if (chunks == 1) {
-    for (int64_t n = 0; n < g.N; n++) image(n, dw, n == 0, true);
+    for (int64_t gi = 0; gi < groups; gi++) group(gi, dw, gi == 0, true);
     return;
   }
   parallel_tasks(chunks, [&](int64_t c) {
     float* acc = c == 0 ? dw : part.data() + (c - 1) * g.O * g.K;
-    for (int64_t n = g.N * c / chunks; n < g.N * (c + 1) / chunks; n++) image(n, acc, n == g.N * c / chunks, false);
+    for (int64_t gi = groups * c / chunks; gi < groups * (c + 1) / chunks; gi++) group(gi, acc, gi == groups * c / chunks, false);
   });
   for (int64_t c = 1; c < chunks; c++) {
     const float* src = part.data() + (c - 1) * g.O * g.K;
@@ -199,46 +262,89 @@ void conv2d_grad_weight_binding(const Napi::CallbackInfo& info) {
 
 // ── pooling ─────────────────────────────────────────────────────────────────────────────────────
 
+struct PoolGeo {
+  int64_t H, W, Ho, Wo, kH, kW, sh, sw, ph, pw, dh, dw;
+};
+
+// Max pooling of planes [b, e). Padding acts as −∞; like PyTorch (and ref), a NaN wins over any
+// number, the last NaN of a window included. Window maxima of random data make unpredictable
+// branches, so the updates are branch-free: AVX2 does 8 output columns at once where all their taps
+// are inside the input, scalar masks do the borders.
+void max_pool_planes(const PoolGeo g, const float* __restrict x, float* __restrict out, int32_t* __restrict idx, int64_t b, int64_t e) {
+  std::vector<int64_t> jlo(static_cast<size_t>(g.Wo)), jhi(static_cast<size_t>(g.Wo));
+  int64_t ow_in0 = g.Wo, ow_in1 = 0;  // outputs [ow_in0, ow_in1) have every tap inside the row
+  for (int64_t ow = 0; ow < g.Wo; ow++) {
+    tap_range_inv(ow * g.sw - g.pw, g.dw, g.W, g.kW, jlo[size_t(ow)], jhi[size_t(ow)]);
+    if (jlo[size_t(ow)] == 0 && jhi[size_t(ow)] == g.kW) ow_in0 = std::min(ow_in0, ow), ow_in1 = ow + 1;
+  }
+  for (int64_t pl = b; pl < e; pl++) {
+    const float* xp = x + pl * g.H * g.W;
+    float* op = out + pl * g.Ho * g.Wo;
+    int32_t* ip = idx + pl * g.Ho * g.Wo;
+    for (int64_t oh = 0; oh < g.Ho; oh++) {
+      const int64_t hs = oh * g.sh - g.ph;
+      int64_t ilo, ihi;
+      tap_range_inv(hs, g.dh, g.H, g.kH, ilo, ihi);
+      auto scalar = [&](int64_t ow) {
+        const int64_t ws = ow * g.sw - g.pw;
+        float best = -INFINITY;
+        int32_t bi = -1;
+        for (int64_t i = ilo; i < ihi; i++)
+          for (int64_t j = jlo[size_t(ow)]; j < jhi[size_t(ow)]; j++) {
+            const int32_t at = int32_t((hs + i * g.dh) * g.W + ws + j * g.dw);
+            const float v = xp[at];
+            const int32_t take = -(int32_t(v > best) | int32_t(v != v));
+            int32_t vb, bb;
+            std::memcpy(&vb, &v, 4);
+            std::memcpy(&bb, &best, 4);
+            bb = (bb & ~take) | (vb & take);
+            std::memcpy(&best, &bb, 4);
+            bi = (bi & ~take) | (at & take);
+          }
+        op[oh * g.Wo + ow] = best;
+        ip[oh * g.Wo + ow] = bi;
+      };
+      int64_t ow = 0;
+#if defined(__AVX2__)
+      for (; ow < ow_in0; ow++) scalar(ow);
+      const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+      const __m256i step = _mm256_mullo_epi32(lane, _mm256_set1_epi32(int32_t(g.sw)));
+      // The last vector of the interior run starts at ow_in1 − 8 and may redo a few columns.
+      for (; ow < ow_in1 && ow_in1 - ow_in0 >= 8; ow = std::min(ow + 8, ow_in1)) {
+        if (ow + 8 > ow_in1) ow = ow_in1 - 8;
+        __m256 best = _mm256_set1_ps(-INFINITY);
+        __m256i bi = _mm256_set1_epi32(-1);
+        for (int64_t i = ilo; i < ihi; i++)
+          for (int64_t j = 0; j < g.kW; j++) {
+            const int32_t at0 = int32_t((hs + i * g.dh) * g.W + ow * g.sw - g.pw + j * g.dw);
+            const __m256i at = _mm256_add_epi32(_mm256_set1_epi32(at0), step);
+            const __m256 v = g.sw == 1 ? _mm256_loadu_ps(xp + at0) : _mm256_i32gather_ps(xp, at, 4);
+            const __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+            best = _mm256_blendv_ps(best, v, take);
+            bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bi), _mm256_castsi256_ps(at), take));
+          }
+        _mm256_storeu_ps(op + oh * g.Wo + ow, best);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(ip + oh * g.Wo + ow), bi);
+      }
+#endif
+      for (; ow < g.Wo; ow++) scalar(ow);
+    }
+  }
+}
+
 // maxPool2d(x, out, indices): P = [planes, H, W, Ho, Wo, kH, kW, sh, sw, ph, pw, dh, dw]; x contiguous.
 void max_pool_binding(const Napi::CallbackInfo& info) {
   Params p = params(info);
-  const int64_t planes = p.i(), H = p.i(), W = p.i(), Ho = p.i(), Wo = p.i(), kH = p.i(), kW = p.i();
-  const int64_t sh = p.i(), sw = p.i(), ph = p.i(), pw = p.i(), dh = p.i(), dw = p.i();
-  const float* x = array_arg<float>(info, 0, planes * H * W);
-  float* out = x ? array_arg<float>(info, 1, planes * Ho * Wo) : nullptr;
-  int32_t* idx = out ? array_arg<int32_t>(info, 2, planes * Ho * Wo) : nullptr;
+  const int64_t planes = p.i();
+  PoolGeo g;
+  g.H = p.i(), g.W = p.i(), g.Ho = p.i(), g.Wo = p.i(), g.kH = p.i(), g.kW = p.i();
+  g.sh = p.i(), g.sw = p.i(), g.ph = p.i(), g.pw = p.i(), g.dh = p.i(), g.dw = p.i();
+  const float* x = array_arg<float>(info, 0, planes * g.H * g.W);
+  float* out = x ? array_arg<float>(info, 1, planes * g.Ho * g.Wo) : nullptr;
+  int32_t* idx = out ? array_arg<int32_t>(info, 2, planes * g.Ho * g.Wo) : nullptr;
   if (!idx) return;
-  parallel_for(planes, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, Ho * Wo * kH * kW)), [&](int64_t b, int64_t e) {
-    for (int64_t pl = b; pl < e; pl++) {
-      const float* xp = x + pl * H * W;
-      float* op = out + pl * Ho * Wo;
-      int32_t* ip = idx + pl * Ho * Wo;
-      for (int64_t oh = 0; oh < Ho; oh++) {
-        const int64_t hs = oh * sh - ph;
-        for (int64_t ow = 0; ow < Wo; ow++) {
-          const int64_t ws = ow * sw - pw;
-          // Padding acts as −∞. NOTE: like PyTorch, a NaN wins over any number (v != v).
-          float best = -INFINITY;
-          int64_t bi = -1;
-          for (int64_t i = 0; i < kH; i++) {
-            const int64_t ih = hs + i * dh;
-            if (ih < 0 || ih >= H) continue;
-            for (int64_t j = 0; j < kW; j++) {
-              const int64_t iw = ws + j * dw;
-              if (iw < 0 || iw >= W) continue;
-              const float v = xp[ih * W + iw];
-              if (v > best || v != v) {
-                best = v;
-                bi = ih * W + iw;
-              }
-            }
-          }
-          op[oh * Wo + ow] = best;
-          ip[oh * Wo + ow] = int32_t(bi);
-        }
-      }
-    }
-  });
+  parallel_for(planes, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.Ho * g.Wo * g.kH * g.kW)),
+               [&](int64_t b, int64_t e) { max_pool_planes(g, x, out, idx, b, e); });
 }
 
 // maxPool2dBackward(g, indices, dx): P = [planes, HW, HoWo]; each plane's grads added at their indices.

@@ -191,12 +191,14 @@ void gemm_block(const Gemm& g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
   // A blocks as large as fit L2, of equal size so that the last one is not a sliver.
   const int64_t mblocks = cdiv(rows, MC_MAX);
   const int64_t mc = std::min(cdiv(cdiv(rows, mblocks), MR) * MR, MC_MAX);
+  // K blocks of equal length (K = 288 runs as 2 × 144, not 256 + 32).
+  const int64_t kstep = cdiv(K, cdiv(K, KC));
   float* bp = bpack.get(size_t(KC * cdiv(std::min(j1 - j0, NC_MAX), NR) * NR + SLACK));
   float* ap = apack.get(size_t(MC_MAX * KC + SLACK));
   for (int64_t jc = j0; jc < j1; jc += NC_MAX) {
     const int64_t nc = std::min(NC_MAX, j1 - jc);
-    for (int64_t pc = 0; pc < K; pc += KC) {
-      const int64_t kc = std::min(KC, K - pc);
+    for (int64_t pc = 0; pc < K; pc += kstep) {
+      const int64_t kc = std::min(kstep, K - pc);
       const bool acc = g.accumulate || pc > 0, last = pc + kc == K;
       for (int64_t j = 0; j < nc; j += NR) pack_b_panel(g, pc, kc, jc + j, std::min(NR, nc - j), bp + j * kc);
       for (int64_t ic = i0; ic < i1; ic += mc) {

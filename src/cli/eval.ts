@@ -4,11 +4,10 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import * as ingot from "../index.js";
-import { CliError, type EvalResult, firstN, isImageDataset, loadImageDataset, type Preprocessing, prepareImages, prepareLabels, UsageError } from "./recipes/common.js";
+import { CliError, type EvalResult, reportError, firstN, isImageDataset, loadImageDataset, type Preprocessing, prepareImages, prepareLabels, UsageError } from "./recipes/common.js";
 import { EVAL_BATCH_SIZE } from "./recipes/keras-classifier.js";
 import { evaluateRegressionDir } from "./recipes/regression-mlp.js";
 import { formatPairs, formatTable, grouped, percent } from "./progress-table.js";
-import { reportError } from "./train.js";
 
 export const EVAL_HELP = `Usage: ingot eval <modelDir> [options]
 

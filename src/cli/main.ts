@@ -11,7 +11,11 @@ Options:
   -v, --version    print the version
 
 Commands:
-  info             show the backend in use and the registered kernels
+  train <recipe>   train a recipe (mnist-mlp, cnn, regression-mlp) and save the model folder
+  eval <modelDir>  compute a saved model's test metrics again, as its card.json records them
+  info [modelDir]  the backend in use and its kernels; with a folder: its layers, parameters and files
+
+Run 'ingot <command> --help' for a command's options.
 
 Environment:
   INGOT_BACKEND    ref | cpu   (the kernel backend; default cpu when the native addon is built)
@@ -28,8 +32,17 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  if (cmd === "train") {
+    const { run } = await import("./train.js");
+    return run(rest);
+  }
+  if (cmd === "eval") {
+    const { run } = await import("./eval.js");
+    return run(rest);
+  }
   if (cmd === "info") {
-    const { run } = await import("./info.js");
+    // `ingot info` (with --kernels) describes the backend; `ingot info <modelDir>` a model folder.
+    const { run } = rest.some((a) => !a.startsWith("-")) ? await import("./model-info.js") : await import("./info.js");
     return run(rest);
   }
   process.stderr.write(`ingot: unknown command '${cmd}'; run 'ingot --help' for the list\n`);

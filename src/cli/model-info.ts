@@ -5,10 +5,9 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import * as ingot from "../index.js";
-import { CliError, UsageError } from "./recipes/common.js";
+import { CliError, reportError, UsageError } from "./recipes/common.js";
 import { checkModelDir, readJson } from "./eval.js";
 import { bytes, formatPairs, formatTable, grouped, percent } from "./progress-table.js";
-import { reportError } from "./train.js";
 
 export interface LayerInfo {
   name: string;

@@ -3,11 +3,13 @@
 import * as ingot from "../index.js";
 import type { EpochRow, Log } from "./recipes/common.js";
 
-/** Columns padded to their widest cell; numbers right-aligned, text left-aligned. */
+const NUMERIC = /^[-+]?[\d.,]+(e[-+]?\d+)?%?$/;
+
+/** Columns padded to their widest cell; columns of numbers right-aligned, text left-aligned. */
 export function formatTable(header: string[], rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map((c) => (typeof c === "number" ? formatNumber(c) : c)));
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? "").length)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === "number"));
+  const numeric = header.map((_, i) => cells.length > 0 && cells.every((r) => NUMERIC.test(r[i] ?? "")));
   const line = (r: string[]) =>
     r
       .map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
@@ -46,13 +48,18 @@ export function bytes(n: number): string {
   return `${(n / 1e6).toFixed(1)} MB`;
 }
 
-/** The per-epoch table: epoch, the logged values in their order, and seconds. */
-export function epochTable(rows: EpochRow[]): string {
+/**
+ * The per-epoch table: epoch, the logged values in their order, and seconds. Long runs show about
+ * `maxRows` evenly spaced epochs, always the first and the last.
+ */
+export function epochTable(rows: EpochRow[], maxRows = 12): string {
   if (!rows.length) return "";
   const keys = Object.keys(rows[0]).filter((k) => k !== "epoch" && k !== "seconds");
+  const step = [1, 2, 5, 10, 20, 50, 100, 200, 500].find((k) => rows.length / k <= maxRows) ?? Math.ceil(rows.length / maxRows);
+  const shown = rows.filter((_, i) => i === 0 || i === rows.length - 1 || (i + 1) % step === 0);
   return formatTable(
     ["epoch", ...keys, "seconds"],
-    rows.map((r) => [r.epoch, ...keys.map((k) => r[k]), Number(r.seconds.toFixed(1))]),
+    shown.map((r) => [r.epoch, ...keys.map((k) => r[k]), r.seconds.toFixed(r.seconds < 10 ? 2 : 1)]),
   );
 }
 

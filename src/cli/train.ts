@@ -4,8 +4,8 @@ import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import * as ingot from "../index.js";
 import { RECIPES } from "./recipes/index.js";
-import { CliError, type Log, type TrainOptions, type TrainResult, UsageError } from "./recipes/common.js";
-import { bytes, epochTable, formatPairs, grouped, percent } from "./progress-table.js";
+import { type Log, reportError, type TrainOptions, type TrainResult, UsageError } from "./recipes/common.js";
+import { bytes, epochTable, formatNumber, formatPairs, grouped, percent } from "./progress-table.js";
 
 export const TRAIN_HELP = `Usage: ingot train <recipe> [options]
 
@@ -108,8 +108,8 @@ export function resultJson(r: TrainResult): string {
 export function resultReport(r: TrainResult, files: string): string {
   const pairs: [string, string][] = [
     ["recipe", `${r.recipe} on ${r.dataset} (${grouped(r.train_samples)} train / ${grouped(r.test_samples)} test samples, ${grouped(r.params)} parameters)`],
-    ["train loss", r.train_loss.toFixed(4) + (r.train_accuracy !== undefined ? `, accuracy ${percent(r.train_accuracy)}` : "")],
-    ["test loss", r.test_accuracy === undefined ? `${r.test_loss.toPrecision(4)} (mean squared error)` : r.test_loss.toFixed(4)],
+    ["train loss", formatNumber(r.train_loss) + (r.train_accuracy !== undefined ? `, accuracy ${percent(r.train_accuracy)}` : "")],
+    ["test loss", r.test_accuracy === undefined ? `${formatNumber(r.test_loss)} (mean squared error)` : formatNumber(r.test_loss)],
   ];
   if (r.test_accuracy !== undefined) pairs.push(["test accuracy", percent(r.test_accuracy)]);
   pairs.push(
@@ -129,41 +129,17 @@ function fileSize(p: string): number {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
   try {
-    parsed = parseTrainArgs(args);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`${e.message}\n`);
-      return 2;
+    const parsed = parseTrainArgs(args);
+    if (parsed === "help") {
+      process.stdout.write(TRAIN_HELP);
+      return 0;
     }
-    throw e;
-  }
-  if (parsed === "help") {
-    process.stdout.write(TRAIN_HELP);
-    return 0;
-  }
-  const log: Log = parsed.opts.json ? process.stderr : process.stdout;
-  try {
+    const log: Log = parsed.opts.json ? process.stderr : process.stdout;
     const result = await RECIPES[parsed.recipe].train({ ...parsed.opts, log });
-    if (parsed.opts.json) process.stdout.write(resultJson(result) + "\n");
-    else process.stdout.write(resultReport(result, filesText(result.out)));
+    process.stdout.write(parsed.opts.json ? resultJson(result) + "\n" : resultReport(result, filesText(result.out)));
     return 0;
   } catch (e) {
     return reportError("ingot train", e);
   }
-}
-
-/** Prints a user-facing error (no stack) and returns the exit code; rethrows bugs. */
-export function reportError(cmd: string, e: unknown): number {
-  if (e instanceof UsageError) {
-    process.stderr.write(`${e.message}\n`);
-    return 2;
-  }
-  if (e instanceof CliError || e instanceof ingot.IngotError) {
-    const msg = (e as Error).message;
-    process.stderr.write(`${msg.startsWith(cmd) ? msg : `${cmd}: ${msg}`}\n`);
-    return 1;
-  }
-  throw e;
 }

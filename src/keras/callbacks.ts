@@ -235,7 +235,8 @@ export class ReduceLROnPlateau extends Monitoring {
   }
 
   override onEpochEnd(epoch: number, logs: Logs = {}): void {
-    const opt = this.model!.optimizer!;
+    const opt = this.model?.optimizer;
+    if (!opt) return; // nothing trains
     logs.lr = getLearningRate(opt);
     const cur = this.current(logs, "reduceLROnPlateau");
     if (cur === undefined) return;
@@ -272,14 +273,15 @@ export class LearningRateScheduler extends Callback {
     if (typeof schedule !== "function") throw new ValueError("learningRateScheduler: schedule must be a function (epoch, lr) => newLr");
   }
   override onEpochBegin(epoch: number): void {
-    const opt = this.model!.optimizer!;
+    const opt = this.model?.optimizer;
+    if (!opt) return;
     const lr = this.schedule(epoch, getLearningRate(opt));
     if (typeof lr !== "number" || !Number.isFinite(lr) || lr < 0) throw new ValueError(`learningRateScheduler: the schedule returned ${JSON.stringify(lr)} for epoch ${epoch}; it must return a number ≥ 0`);
     setLearningRate(opt, lr);
     if (this.verbose > 0) this.print(`Epoch ${epoch + 1}: learningRateScheduler setting learning rate to ${lr}.`);
   }
   override onEpochEnd(_epoch: number, logs: Logs = {}): void {
-    logs.lr = getLearningRate(this.model!.optimizer!);
+    if (this.model?.optimizer) logs.lr = getLearningRate(this.model.optimizer);
   }
 }
 

@@ -1,6 +1,6 @@
 // Model: the Keras model API shared by sequential and functional models: compile, fit, evaluate,
 // predict, summary, save, and weights by name. The training loop itself is in training.ts.
-import { IngotError, type Tensor, ValueError } from "../tensor/index.js";
+import { IngotError, Tensor, ValueError } from "../tensor/index.js";
 import { add, clone, detach } from "../ops/index.js";
 import { noGrad } from "../autograd/index.js";
 import { Optimizer } from "../optim/index.js";
@@ -10,7 +10,7 @@ import { getLoss, type LossEntry, type LossId } from "./losses.js";
 import { getMetric, type MetricId } from "./metrics.js";
 import { getOptimizer, type OptimizerId, type OptimizerSpec } from "./optimizers.js";
 import type { History } from "./history.js";
-import type { TensorOrList } from "./data-adapter.js";
+import { isBatchSource, type TensorOrList } from "./data-adapter.js";
 import { evaluateModel, type EvaluateArgs, fitModel, type FitArgs, predictModel, type PredictArgs } from "./training.js";
 import { saveModel, type SaveOptions } from "./serialize.js";
 
@@ -143,8 +143,13 @@ export abstract class Model extends Layer {
    * DataLoader) and y is omitted.
    * @example const history = await model.fit(x, y, {epochs: 5, batchSize: 32, validationSplit: 0.1});
    */
-  fit(x: TensorOrList | Iterable<unknown> | AsyncIterable<unknown>, y?: TensorOrList | null, args: FitArgs = {}): Promise<History> {
-    return fitModel(this, x, y ?? null, args);
+  fit(x: TensorOrList, y: TensorOrList, args?: FitArgs): Promise<History>;
+  fit(source: Iterable<unknown> | AsyncIterable<unknown>, args?: FitArgs): Promise<History>;
+  fit(x: TensorOrList | Iterable<unknown> | AsyncIterable<unknown>, y?: TensorOrList | null, args?: FitArgs): Promise<History>;
+  fit(x: TensorOrList | Iterable<unknown> | AsyncIterable<unknown>, y?: TensorOrList | FitArgs | null, args: FitArgs = {}): Promise<History> {
+    // fit(source, {epochs}) as well as fit(source, null, {epochs}), like Keras' fit(generator, epochs=…).
+    if (isBatchSource(x) && y && !(y instanceof Tensor) && !Array.isArray(y)) return fitModel(this, x, null, y as FitArgs);
+    return fitModel(this, x, (y as TensorOrList | null | undefined) ?? null, args);
   }
 
   /**

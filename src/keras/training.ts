@@ -160,7 +160,7 @@ function validate(m: Model, data: Batch | BatchSource, batchSize: number): Promi
 
 export async function fitModel(m: Model, x: unknown, y: TensorOrList | null, args: FitArgs): Promise<History> {
   const where = `${m.name}.fit`;
-  const c = m.requireCompiled("fit");
+  m.requireCompiled("fit");
   const epochs = checkPositiveInt(where, "epochs", args.epochs ?? 1, 0);
   const batchSize = checkPositiveInt(where, "batchSize", args.batchSize ?? 32);
   const initialEpoch = checkPositiveInt(where, "initialEpoch", args.initialEpoch ?? 0, 0);

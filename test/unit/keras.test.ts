@@ -280,6 +280,15 @@ test("seed 001 §5.2: the CIFAR-style CNN with augmentation layers, one-hot labe
   assert.deepEqual(Object.keys(h.history), ["loss", "accuracy", "val_loss", "val_accuracy"]);
   // Inference skips the augmentation, so predictions repeat.
   assert.deepEqual(vals(m.predict(x) as Tensor), vals(m.predict(x) as Tensor));
+  // The seed's own form: fit on ImageDataGenerator.flow batches (ingot.data), validated on tensors.
+  const datagen = ig.data.imageDataGenerator({ rotationRange: 20, widthShiftRange: 0.2, heightShiftRange: 0.2, horizontalFlip: true });
+  datagen.fit(x);
+  let steps = 0;
+  const hf = await m.fit(datagen.flow(x, y, { batchSize: 4 }), { epochs: 2, validationData: [x, y], callbacks: [{ onBatchEnd: () => void steps++ }], ...quiet });
+  assert.equal(steps, 4);
+  assert.equal(hf.history.val_accuracy.length, 2);
+  const [testLoss, testAcc] = m.evaluate(x, y, quiet) as number[];
+  assert.ok(Number.isFinite(testLoss) && testAcc >= 0 && testAcc <= 1);
 });
 
 // ------------------------------------------------------------------ API shapes

@@ -168,3 +168,17 @@ export function firstN(split: ingot.data.MnistSplit, n: number | null): ingot.da
 export function secondsSince(t0: number): number {
   return (performance.now() - t0) / 1000;
 }
+
+/** Prints a user-facing error (no stack) and returns the exit code; rethrows bugs. */
+export function reportError(cmd: string, e: unknown): number {
+  if (e instanceof UsageError) {
+    process.stderr.write(`${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof CliError || e instanceof ingot.IngotError) {
+    const msg = (e as Error).message;
+    process.stderr.write(`${msg.startsWith(cmd) ? msg : `${cmd}: ${msg}`}\n`);
+    return 1;
+  }
+  throw e;
+}

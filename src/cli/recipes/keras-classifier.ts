@@ -52,7 +52,7 @@ export async function trainClassifier(opts: TrainOptions, run: ClassifierRun): P
   }
   const recorder = new EpochRecorder(opts.json ? opts.log : null);
   const t0 = performance.now();
-  await model.fit(run.flow ? run.flow(xTrain, yTrain) : xTrain, run.flow ? null : yTrain, {
+  const fitArgs: ingot.keras.FitArgs = {
     epochs: opts.epochs,
     batchSize: opts.batchSize,
     verbose: opts.json ? 0 : 1,
@@ -60,7 +60,9 @@ export async function trainClassifier(opts: TrainOptions, run: ClassifierRun): P
     validationData: run.validateEachEpoch ? [xTest, yTest] : undefined,
     validationBatchSize: EVAL_BATCH_SIZE,
     stream: opts.log,
-  });
+  };
+  if (run.flow) await model.fit(run.flow(xTrain, yTrain), null, fitArgs);
+  else await model.fit(xTrain, yTrain, fitArgs);
   const seconds = secondsSince(t0);
   const epochsRun = recorder.rows.length;
   const last = recorder.rows[epochsRun - 1];

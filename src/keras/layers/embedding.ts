@@ -27,7 +27,7 @@ export class Embedding extends Layer {
 
   constructor(args: EmbeddingArgs) {
     super(args?.inputLength !== undefined && !args.inputShape && !args.batchInputShape ? { ...args, inputShape: [args.inputLength] } : args);
-    if ("maskZero" in (args ?? {})) throw new ValueError(`${this.name}: maskZero is not supported; pad with an id of your own and let the model learn it`);
+    if ((args as { maskZero?: boolean } | undefined)?.maskZero) throw new ValueError(`${this.name}: maskZero is not supported; pad with an id of your own and let the model learn it`);
     this.inputDim = checkInt(this.name, "inputDim", args?.inputDim);
     this.outputDim = checkInt(this.name, "outputDim", args.outputDim);
     this.embeddingsInitializer = getInitializer(args.embeddingsInitializer ?? "randomUniform", this.name);

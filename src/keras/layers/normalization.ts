@@ -100,7 +100,7 @@ export class BatchNormalization extends Layer {
     const x = castFloat(singleTensor(this, inputs), this.movingMean!.dtype);
     const a = this.axisOf(x.ndim);
     const c = x.shape[a];
-    const bshape = x.shape.map((d, i) => (i === a ? c : 1)); // gamma, beta and the statistics broadcast along the channel axis
+    const bshape = x.shape.map((_, i) => (i === a ? c : 1)); // gamma, beta and the statistics broadcast along the channel axis
     const axes = x.shape.map((_, i) => i).filter((i) => i !== a);
     let y: Tensor;
     if (this.training) {
