@@ -10,7 +10,8 @@
         "native/cpu/pool.cc",
         "native/cpu/gemm.cc",
         "native/cpu/matmul.cc",
-        "native/cpu/elementwise.cc",
+        "native/cpu/unary.cc",
+        "native/cpu/binary.cc",
         "native/cpu/reduce.cc",
         "native/cpu/nn.cc",
         "native/cpu/conv.cc"

@@ -42,6 +42,11 @@ export function measure(fn: () => void, { windows = 8, windowS = 0.25, warmup = 
   return { best: per[0], median: per[Math.floor(per.length / 2)], iterations };
 }
 
+/** The better of two timings of the same thing (Ingot is timed before and after its peers). */
+export function better(a: Timing, b: Timing): Timing {
+  return { best: Math.min(a.best, b.best), median: Math.min(a.median, b.median), iterations: a.iterations + b.iterations };
+}
+
 /** The CPU, its cores and SIMD flags, and how busy the machine was (other work skews timings). */
 export function machine(): Record<string, unknown> {
   let model = cpus()[0]?.model ?? "unknown";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ig from "../src/index.js";
 import type { Tensor } from "../src/index.js";
-import { check, ingotVersions, measure, packageVersion, printTable, ratio, runTfjs, runTorch, writeResult, type PeerResult } from "./common.js";
+import { better, check, ingotVersions, measure, packageVersion, printTable, ratio, runTfjs, runTorch, writeResult, type PeerResult } from "./common.js";
 
 const VALIDATE_STEPS = 3;
 
@@ -111,7 +111,7 @@ function runTraining(name: "mlp" | "cnn", batches: number[], make: (b: number) =
       const step = trainer(w);
       const ours = Array.from({ length: VALIDATE_STEPS }, () => step());
       check(ours.every(Number.isFinite), `${name}: Ingot losses ${ours}`);
-      const t = measure(step);
+      const first = measure(step);
       const spec = { dir, batch, validateSteps: VALIDATE_STEPS };
       const peers: Record<string, PeerResult> = {};
       peers.pytorch = runTorch(name, spec, (a, b) => (a.samplesPerSec as number) > (b.samplesPerSec as number));
@@ -119,6 +119,7 @@ function runTraining(name: "mlp" | "cnn", batches: number[], make: (b: number) =
         const plan = tfjs[b];
         peers[`tfjs-${b}`] = plan && !plan.skipped ? runTfjs(b, name, { ...spec, ...plan.spec }) : { ok: false, error: plan?.skipped ?? "skipped" };
       }
+      const t = better(first, measure(step));
       for (const [peer, r] of Object.entries(peers)) {
         if (r.ok) lossesAgree(`${name} batch ${batch} vs ${peer}`, ours, r);
         else console.error(`  ${name} batch ${batch}: ${peer} unavailable: ${r.error}`);

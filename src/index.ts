@@ -10,4 +10,5 @@ export * from "./io/index.js";
 // The IDX readers stay flat (ingot.loadMnist); everything of ingot.data is under the namespace.
 export { parseIdx, readIdx, loadMnist, dataRoot, type MnistSplit } from "./data/idx.js";
 export * as data from "./data/index.js";
+export * as text from "./text/index.js";
 export { VERSION } from "./version.js";

@@ -125,7 +125,8 @@ Napi::Object module_init(Napi::Env env, Napi::Object exports) {
   exports.Set("numThreads", Napi::Function::New(env, get_num_threads, "numThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, set_threads, "setNumThreads"));
   init_matmul(env, exports);
-  init_elementwise(env, exports);
+  init_unary(env, exports);
+  init_binary(env, exports);
   init_reduce(env, exports);
   init_nn(env, exports);
   init_conv(env, exports);

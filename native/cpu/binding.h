@@ -109,7 +109,8 @@ void bind(Napi::Env env, Napi::Object exports, const char* name, Binding fn);
 
 // Each kernel file registers its bindings.
 void init_matmul(Napi::Env env, Napi::Object exports);
-void init_elementwise(Napi::Env env, Napi::Object exports);
+void init_unary(Napi::Env env, Napi::Object exports);
+void init_binary(Napi::Env env, Napi::Object exports);
 void init_reduce(Napi::Env env, Napi::Object exports);
 void init_nn(Napi::Env env, Napi::Object exports);
 void init_conv(Napi::Env env, Napi::Object exports);

@@ -40,6 +40,21 @@ inline void tap_range(int64_t k, int64_t stride, int64_t dil, int64_t pad, int64
   if (hi < lo) hi = lo;
 }
 
+#if defined(__AVX2__)
+inline __m256 vload8(const float* p) { return _mm256_loadu_ps(p); }
+inline void vstore8(float* p, __m256 v) { _mm256_storeu_ps(p, v); }
+#else
+struct F8 {
+  float v[8];
+};
+inline F8 vload8(const float* p) {
+  F8 r;
+  std::memcpy(r.v, p, sizeof r.v);
+  return r;
+}
+inline void vstore8(float* p, F8 v) { std::memcpy(p, v.v, sizeof v.v); }
+#endif
+
 // Taps [lo, hi) of a window starting at input index `start` (stride `dil` between taps, `k` taps)
 // that fall inside [0, size).
 inline void tap_range_inv(int64_t start, int64_t dil, int64_t size, int64_t k, int64_t& lo, int64_t& hi) {
@@ -101,6 +116,53 @@ inline bool pointwise(const ConvGeo& g) {
   return g.kH == 1 && g.kW == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.Ho == g.H && g.Wo == g.W;
 }
 
+// Copies n floats; when `room` allows, with whole 8-float vectors that may write up to 7 floats past
+// dst + n (the caller writes those later) and read up to 7 past src + n (inside the input).
+inline void copy_run(float* __restrict dst, const float* __restrict src, int64_t n, bool room) {
+  int64_t i = 0;
+  if (room)
+    for (; i < n; i += 8) vstore8(dst + i, vload8(src + i));
+  else
+    for (; i < n; i++) dst[i] = src[i];
+}
+
+// im2col of `cnt` images (image t at x + t·istride, columns t·P.. of each row) for a convolution whose
+// taps all fall inside the input and whose stride along W is 1: every column-matrix row is Ho runs of
+// Wo contiguous input floats. Rows are outer and images inner, so the over-long vector copies of one
+// run are always overwritten by a later run (col has 8 floats of slack at its end).
+void im2col_dense(const ConvGeo& g, const float* x, int64_t istride, int64_t cnt, float* col, int64_t ld, const float* xend) {
+  int64_t r = 0;
+  for (int64_t c = 0; c < g.Cg; c++)
+    for (int64_t kh = 0; kh < g.kH; kh++)
+      for (int64_t kw = 0; kw < g.kW; kw++, r++)
+        for (int64_t t = 0; t < cnt; t++) {
+          const float* src = x + t * istride + c * g.H * g.W + kh * g.dh * g.W + kw * g.dw;
+          float* dst = col + r * ld + t * g.P;
+          for (int64_t oh = 0; oh < g.Ho; oh++) {
+            const float* s = src + oh * g.sh * g.W;
+            copy_run(dst + oh * g.Wo, s, g.Wo, s + g.Wo + 8 <= xend);
+          }
+        }
+}
+
+// Whether im2col_dense applies: stride 1 along W and no tap in the padding.
+inline bool dense_taps(const ConvGeo& g) {
+  return g.sw == 1 && g.pt == 0 && g.pl == 0 && (g.Ho - 1) * g.sh + (g.kH - 1) * g.dh < g.H && (g.Wo - 1) + (g.kW - 1) * g.dw < g.W;
+}
+
+// The column matrix [K, cnt·P] of images n0.. of group grp (x itself for a pointwise convolution).
+float* columns(const ConvGeo& g, float* x, int64_t n0, int64_t grp, int64_t cnt, const float* xend) {
+  float* xg = x + (n0 * g.C + grp * g.Cg) * g.H * g.W;
+  if (pointwise(g)) return xg;
+  const int64_t cols = cnt * g.P;
+  float* col = scratch(colbuf, size_t(g.K * cols + 8));
+  if (dense_taps(g))
+    im2col_dense(g, xg, g.C * g.H * g.W, cnt, col, cols, xend);
+  else
+    for (int64_t t = 0; t < cnt; t++) im2col<false>(g, xg + t * g.C * g.H * g.W, col + t * g.P, cols);
+  return col;
+}
+
 // Images per GEMM: small feature maps are batched (their column matrices side by side) so that
 // each GEMM has a few hundred columns and the weights are packed once for all of them.
 inline int64_t images_per_gemm(const ConvGeo& g) {
@@ -152,16 +214,12 @@ void conv2d_binding(const Napi::CallbackInfo& info) {
   float* y = w ? array_arg<float>(info, 2, g.N * g.O * g.P) : nullptr;
   const float* b = y && hb ? array_arg<float>(info, 3, g.O) : nullptr;
   if (!y || (hb && !b)) return;
+  const float* xend = x + g.N * g.C * g.H * g.W;
   const int64_t G = images_per_gemm(g);
   over_groups((g.N + G - 1) / G, [&](int64_t gi, bool par) {
     const int64_t n0 = gi * G, cnt = std::min(G, g.N - n0), cols = cnt * g.P;
     for (int64_t grp = 0; grp < g.G; grp++) {
-      float* xg = x + (n0 * g.C + grp * g.Cg) * g.H * g.W;
-      float* col = xg;
-      if (!pointwise(g)) {
-        col = scratch(colbuf, size_t(g.K * cols));
-        for (int64_t t = 0; t < cnt; t++) im2col<false>(g, xg + t * g.C * g.H * g.W, col + t * g.P, cols);
-      }
+      const float* col = columns(g, x, n0, grp, cnt, xend);
       float* yg = y + (n0 * g.O + grp * g.Og) * g.P;
       Gemm m;
       m.M = g.Og, m.N = cols, m.K = g.K;
@@ -217,18 +275,14 @@ void conv2d_grad_weight_binding(const Napi::CallbackInfo& info) {
   float* gy = x ? array_arg<float>(info, 1, g.N * g.O * g.P) : nullptr;
   float* dw = gy ? array_arg<float>(info, 2, g.O * g.K) : nullptr;
   if (!dw) return;
+  const float* xend = x + g.N * g.C * g.H * g.W;
   const int64_t G = images_per_gemm(g), groups = (g.N + G - 1) / G;
   const int64_t chunks = groups >= num_threads() && num_threads() > 1 ? num_threads() : 1;
   std::vector<float> part(static_cast<size_t>((chunks - 1) * g.O * g.K), 0.0f);
   auto group = [&](int64_t gi, float* acc, bool first, bool par) {
     const int64_t n0 = gi * G, cnt = std::min(G, g.N - n0), cols = cnt * g.P;
     for (int64_t grp = 0; grp < g.G; grp++) {
-      float* xg = x + (n0 * g.C + grp * g.Cg) * g.H * g.W;
-      float* col = xg;
-      if (!pointwise(g)) {
-        col = scratch(colbuf, size_t(g.K * cols));
-        for (int64_t t = 0; t < cnt; t++) im2col<false>(g, xg + t * g.C * g.H * g.W, col + t * g.P, cols);
-      }
+      const float* col = columns(g, x, n0, grp, cnt, xend);
       float* gyg = gy + (n0 * g.O + grp * g.Og) * g.P;
       Gemm m;
       m.M = g.Og, m.N = g.K, m.K = cols;
@@ -309,20 +363,35 @@ void max_pool_planes(const PoolGeo g, const float* __restrict x, float* __restri
       for (; ow < ow_in0; ow++) scalar(ow);
       const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
       const __m256i step = _mm256_mullo_epi32(lane, _mm256_set1_epi32(int32_t(g.sw)));
+      const bool pairs = g.kW == 2 && g.sw == 2 && g.dw == 1;
       // The last vector of the interior run starts at ow_in1 − 8 and may redo a few columns.
       for (; ow < ow_in1 && ow_in1 - ow_in0 >= 8; ow = std::min(ow + 8, ow_in1)) {
         if (ow + 8 > ow_in1) ow = ow_in1 - 8;
         __m256 best = _mm256_set1_ps(-INFINITY);
         __m256i bi = _mm256_set1_epi32(-1);
-        for (int64_t i = ilo; i < ihi; i++)
-          for (int64_t j = 0; j < g.kW; j++) {
-            const int32_t at0 = int32_t((hs + i * g.dh) * g.W + ow * g.sw - g.pw + j * g.dw);
-            const __m256i at = _mm256_add_epi32(_mm256_set1_epi32(at0), step);
-            const __m256 v = g.sw == 1 ? _mm256_loadu_ps(xp + at0) : _mm256_i32gather_ps(xp, at, 4);
-            const __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-            best = _mm256_blendv_ps(best, v, take);
-            bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bi), _mm256_castsi256_ps(at), take));
+        auto update = [&](__m256 v, __m256i at) {
+          const __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+          best = _mm256_blendv_ps(best, v, take);
+          bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bi), _mm256_castsi256_ps(at), take));
+        };
+        for (int64_t i = ilo; i < ihi; i++) {
+          const int32_t row0 = int32_t((hs + i * g.dh) * g.W + ow * g.sw - g.pw);
+          if (pairs) {
+            // 2-wide windows at stride 2: 16 contiguous floats hold the 8 windows; split even/odd.
+            const __m256 lo = _mm256_loadu_ps(xp + row0), hi = _mm256_loadu_ps(xp + row0 + 8);
+            const __m256 even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88)), 0xD8));
+            const __m256 odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xDD)), 0xD8));
+            const __m256i at = _mm256_add_epi32(_mm256_set1_epi32(row0), step);
+            update(even, at);
+            update(odd, _mm256_add_epi32(at, _mm256_set1_epi32(1)));
+            continue;
           }
+          for (int64_t j = 0; j < g.kW; j++) {
+            const int32_t at0 = row0 + int32_t(j * g.dw);
+            const __m256i at = _mm256_add_epi32(_mm256_set1_epi32(at0), step);
+            update(g.sw == 1 ? _mm256_loadu_ps(xp + at0) : _mm256_i32gather_ps(xp, at, 4), at);
+          }
+        }
         _mm256_storeu_ps(op + oh * g.Wo + ow, best);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(ip + oh * g.Wo + ow), bi);
       }

@@ -43,31 +43,43 @@ struct Scratch {
 };
 thread_local Scratch apack, bpack;
 
-// c[MR×NR] = (acc ? c : 0) + a·b, a: kc×MR panel, b: kc×NR panel.
+// c[R×NR] = (acc ? c : 0) + a·b for the first R ≤ MR rows of a kc×MR panel a and a kc×NR panel b.
+// R < MR serves the last panel of a block (M = 32 is 5 panels of 6 and one of 2), so no FMAs are
+// spent on zero padding. The accumulators stay in registers: every loop over r is unrolled.
+template <int R>
 inline void micro(int64_t kc, const float* __restrict a, const float* __restrict b, float* __restrict c, int64_t ldc, bool acc) {
-  V c0a = vzero(), c0b = vzero(), c1a = vzero(), c1b = vzero(), c2a = vzero(), c2b = vzero();
-  V c3a = vzero(), c3b = vzero(), c4a = vzero(), c4b = vzero(), c5a = vzero(), c5b = vzero();
-#define INGOT_ROW(r)                 \
-  {                                  \
-    const V ar = vset1(a[r]);        \
-    c##r##a = vfma(ar, b0, c##r##a); \
-    c##r##b = vfma(ar, b1, c##r##b); \
-  }
+  V c0[R], c1[R];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; r++) c0[r] = vzero(), c1[r] = vzero();
   for (int64_t k = 0; k < kc; k++) {
     const V b0 = vload(b), b1 = vload(b + W);
-    INGOT_ROW(0) INGOT_ROW(1) INGOT_ROW(2) INGOT_ROW(3) INGOT_ROW(4) INGOT_ROW(5)
+#pragma GCC unroll 6
+    for (int r = 0; r < R; r++) {
+      const V ar = vset1(a[r]);
+      c0[r] = vfma(ar, b0, c0[r]);
+      c1[r] = vfma(ar, b1, c1[r]);
+    }
     a += MR;
     b += NR;
   }
-#undef INGOT_ROW
-#define INGOT_STORE(r)                                                     \
-  {                                                                        \
-    float* cr = c + r * ldc;                                               \
-    vstore(cr, acc ? vadd(vload(cr), c##r##a) : c##r##a);                  \
-    vstore(cr + W, acc ? vadd(vload(cr + W), c##r##b) : c##r##b);          \
+#pragma GCC unroll 6
+  for (int r = 0; r < R; r++) {
+    float* cr = c + r * ldc;
+    vstore(cr, acc ? vadd(vload(cr), c0[r]) : c0[r]);
+    vstore(cr + W, acc ? vadd(vload(cr + W), c1[r]) : c1[r]);
   }
-  INGOT_STORE(0) INGOT_STORE(1) INGOT_STORE(2) INGOT_STORE(3) INGOT_STORE(4) INGOT_STORE(5)
-#undef INGOT_STORE
+}
+
+// The micro-kernel for mr rows (1..MR).
+inline void micro_rows(int64_t mr, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+  switch (mr) {
+    case 6: return micro<6>(kc, a, b, c, ldc, acc);
+    case 5: return micro<5>(kc, a, b, c, ldc, acc);
+    case 4: return micro<4>(kc, a, b, c, ldc, acc);
+    case 3: return micro<3>(kc, a, b, c, ldc, acc);
+    case 2: return micro<2>(kc, a, b, c, ldc, acc);
+    default: return micro<1>(kc, a, b, c, ldc, acc);
+  }
 }
 
 #if defined(__AVX2__)
@@ -171,10 +183,10 @@ void compute(const Gemm& g, const float* ap, int64_t i0, int64_t mc, const float
     for (int64_t ip = 0; ip < mc; ip += MR) {
       const int64_t mr = std::min(MR, mc - ip);
       float* c = g.C + (i0 + ip) * g.ldc + jc + j;
-      if (mr == MR && nr == NR) {
-        micro(kc, ap + ip * kc, b, c, g.ldc, acc);
+      if (nr == NR) {
+        micro_rows(mr, kc, ap + ip * kc, b, c, g.ldc, acc);
       } else {
-        micro(kc, ap + ip * kc, b, tmp, NR, false);
+        micro_rows(mr, kc, ap + ip * kc, b, tmp, NR, false);
         for (int64_t r = 0; r < mr; r++)
           for (int64_t q = 0; q < nr; q++) c[r * g.ldc + q] = acc ? c[r * g.ldc + q] + tmp[r * NR + q] : tmp[r * NR + q];
       }

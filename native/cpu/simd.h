@@ -9,9 +9,15 @@
 #include <immintrin.h>
 #endif
 
+// INGOT_VECTOR_BYTES forces the portable vector-extension code with that vector width (tests use
+// 64 on an AVX2 machine to run the blocking logic of the AVX-512 build).
+#if defined(INGOT_VECTOR_BYTES) && !defined(__GNUC__)
+#error "INGOT_VECTOR_BYTES needs GCC or Clang vector extensions"
+#endif
+
 namespace ingot {
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) && !defined(INGOT_VECTOR_BYTES)
 #define INGOT_ISA "avx512"
 constexpr int W = 16;
 using V = __m512;
@@ -23,7 +29,7 @@ inline V vmax(V a, V b) { return _mm512_max_ps(a, b); }
 inline V vmin(V a, V b) { return _mm512_min_ps(a, b); }
 inline float vsum(V v) { return _mm512_reduce_add_ps(v); }
 inline float vhmax(V v) { return _mm512_reduce_max_ps(v); }
-#elif defined(__AVX2__) && defined(__FMA__)
+#elif defined(__AVX2__) && defined(__FMA__) && !defined(INGOT_VECTOR_BYTES)
 #define INGOT_ISA "avx2"
 constexpr int W = 8;
 using V = __m256;
@@ -47,20 +53,31 @@ inline float vhmax(V v) {
 }
 #elif defined(__GNUC__)
 #define INGOT_ISA "portable"
-constexpr int W = 4;
-typedef float V __attribute__((vector_size(16)));
+#ifndef INGOT_VECTOR_BYTES
+#define INGOT_VECTOR_BYTES 16
+#endif
+constexpr int W = INGOT_VECTOR_BYTES / 4;
+typedef float V __attribute__((vector_size(INGOT_VECTOR_BYTES)));
 inline V vload(const float* p) {
   V v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 inline void vstore(float* p, V v) { std::memcpy(p, &v, sizeof v); }
-inline V vset1(float x) { return V{x, x, x, x}; }
+inline V vset1(float x) { return V{} + x; }
 inline V vfma(V a, V b, V c) { return a * b + c; }
 inline V vmax(V a, V b) { return a > b ? a : b; }
 inline V vmin(V a, V b) { return a < b ? a : b; }
-inline float vsum(V v) { return (v[0] + v[1]) + (v[2] + v[3]); }
-inline float vhmax(V v) { return std::fmax(std::fmax(v[0], v[1]), std::fmax(v[2], v[3])); }
+inline float vsum(V v) {
+  float s = 0;
+  for (int i = 0; i < W; i++) s += v[i];
+  return s;
+}
+inline float vhmax(V v) {
+  float m = v[0];
+  for (int i = 1; i < W; i++) m = std::fmax(m, v[i]);
+  return m;
+}
 #else
 #define INGOT_ISA "scalar"
 constexpr int W = 1;

@@ -2,9 +2,8 @@
 // preprocessing and evaluation batch size its card.json records, next to the numbers saved there.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import * as ingot from "../index.js";
-import { CliError, type EvalResult, reportError, firstN, isImageDataset, loadImageDataset, type Preprocessing, prepareImages, prepareLabels, UsageError } from "./recipes/common.js";
+import { CliError, type EvalResult, firstN, parseCli, reportError, isImageDataset, loadImageDataset, type Preprocessing, prepareImages, prepareLabels, UsageError } from "./recipes/common.js";
 import { EVAL_BATCH_SIZE } from "./recipes/keras-classifier.js";
 import { evaluateRegressionDir } from "./recipes/regression-mlp.js";
 import { formatPairs, formatTable, grouped, percent } from "./progress-table.js";
@@ -16,7 +15,7 @@ model's save(), with the preprocessing recorded in its card.json, and compares w
 
 Options:
   --dataset NAME     evaluate on this dataset (default: the one in card.json)
-  --data DIR         the data root or the dataset folder (default INGOT_DATA)
+  --data DIR         the data root or the dataset folder (default INGOT_DATA, else the folder in card.json)
   --test-limit N     the first N test samples (default: as recorded in card.json, else all)
   --json             print one JSON object as the last line
   -h, --help         show this help
@@ -72,7 +71,9 @@ async function evalKeras(dir: string, card: Json, o: EvalOptions, log: ingot.ker
   const pre = preprocessingOf(model, card);
   if (!model.compiled) model.compile({ loss: pre.labels === "one-hot" ? "categoricalCrossentropy" : "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
   const evaluation = (card.evaluation ?? {}) as { batch_size?: number; test_limit?: number | null };
-  const data = await loadImageDataset("ingot eval", dataset, o.data);
+  // --data, else INGOT_DATA, else the folder the model was trained from (when it is the same dataset).
+  const fallback = !process.env.INGOT_DATA && dataset === card.dataset && typeof card.data_dir === "string" ? card.data_dir : undefined;
+  const data = await loadImageDataset("ingot eval", dataset, o.data ?? fallback);
   const test = firstN(data.test, o.testLimit ?? evaluation.test_limit ?? null);
   const x = prepareImages(test.images, pre);
   const y = prepareLabels(test.labels, pre);
@@ -81,16 +82,13 @@ async function evalKeras(dir: string, card: Json, o: EvalOptions, log: ingot.ker
 }
 
 export function parseEvalArgs(args: string[]): { dir: string; opts: EvalOptions } | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { dataset: { type: "string" }, data: { type: "string" }, "test-limit": { type: "string" }, json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
-    });
-  } catch (e) {
-    throw new UsageError(`ingot eval: ${(e as Error).message.replace(/\.$/, "")}; run 'ingot eval --help' for the options`);
-  }
+  const parsed = parseCli("ingot eval", args, {
+    dataset: { type: "string" },
+    data: { type: "string" },
+    "test-limit": { type: "string" },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  });
   const { values: v, positionals } = parsed;
   if (v.help) return "help";
   if (positionals.length !== 1) throw new UsageError(`ingot eval: pass one model folder, e.g. ingot eval runs/mnist-mlp (got ${positionals.length})`);
@@ -129,6 +127,7 @@ export async function run(args: string[]): Promise<number> {
     const sameData = result.dataset === card.dataset && (cardSamples === undefined || cardSamples === result.test_samples);
     const keys = (["test_loss", "test_accuracy"] as const).filter((k) => result[k] !== undefined);
     const matches = sameData && keys.every((k) => saved[k] !== undefined) ? keys.every((k) => saved[k] === result[k]) : null;
+    const cardBackend = typeof card.backend === "string" ? card.backend : null;
     const out = {
       model: dir,
       recipe: (card.recipe as string | undefined) ?? null,
@@ -140,22 +139,32 @@ export async function run(args: string[]): Promise<number> {
       matches_card: matches,
       seconds,
       backend: ingot.getBackend(),
+      card_backend: cardBackend,
     };
     if (opts.json) {
       process.stdout.write(JSON.stringify(out) + "\n");
       return 0;
     }
     const fmt = (k: string, v: number | undefined) => (v === undefined ? "—" : k === "test_accuracy" ? `${percent(v)} (${v})` : String(v));
+    const same = (k: (typeof keys)[number]) => (!sameData || saved[k] === undefined ? "—" : saved[k] === result[k] ? "same" : `differs by ${(result[k]! - saved[k]).toExponential(2)}`);
+    const verdict =
+      matches === null
+        ? "card.json has no numbers for this data to compare with"
+        : matches
+          ? "reproduces the saved metrics exactly"
+          : cardBackend && cardBackend !== out.backend
+            ? `differs from the saved metrics: trained on ${cardBackend}, evaluated on ${out.backend} (float32 sums in another order move the last digits)`
+            : "differs from the saved metrics";
     process.stdout.write(
       `\n${formatPairs([
         ["model", `${dir}${out.recipe ? ` (recipe ${out.recipe})` : ""}`],
         ["dataset", `${result.dataset}, ${grouped(result.test_samples)} test samples`],
       ])}\n` +
         formatTable(
-          ["metric", "now", "card.json"],
-          keys.map((k) => [k, fmt(k, result[k]), fmt(k, saved[k])]),
+          ["metric", "now", "card.json", ""],
+          keys.map((k) => [k, fmt(k, result[k]), fmt(k, saved[k]), same(k)]),
         ) +
-        `\n${matches === null ? "(card.json has no numbers for this data to compare with)" : matches ? "reproduces the saved metrics exactly" : "differs from the saved metrics (another backend or data?)"} · ${seconds.toFixed(1)} s on ${out.backend}\n`,
+        `\n${verdict} · ${seconds.toFixed(1)} s on ${out.backend}\n`,
     );
     return 0;
   } catch (e) {

@@ -42,7 +42,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (cmd === "info") {
     // `ingot info` (with --kernels) describes the backend; `ingot info <modelDir>` a model folder.
-    const { run } = rest.some((a) => !a.startsWith("-")) ? await import("./model-info.js") : await import("./info.js");
+    const aboutModel = rest.some((a) => !a.startsWith("-") || a === "-h" || a === "--help");
+    const { run } = aboutModel ? await import("./model-info.js") : await import("./info.js");
     return run(rest);
   }
   process.stderr.write(`ingot: unknown command '${cmd}'; run 'ingot --help' for the list\n`);

@@ -3,11 +3,14 @@
 // and the metrics and lineage from card.json.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import * as ingot from "../index.js";
-import { CliError, reportError, UsageError } from "./recipes/common.js";
+import { CliError, parseCli, reportError, UsageError } from "./recipes/common.js";
 import { checkModelDir, readJson } from "./eval.js";
 import { bytes, formatPairs, formatTable, grouped, percent } from "./progress-table.js";
+
+export const INFO_HELP = `Usage: ingot info [--kernels]          the backend in use (and which backend serves each op)
+       ingot info <modelDir> [--json]  a model folder: layers, output shapes, parameter counts, files and sizes, card.json
+`;
 
 export interface LayerInfo {
   name: string;
@@ -83,24 +86,22 @@ export function infoReport(info: ModelInfo): string {
   const table = keras
     ? formatTable(
         ["layer", "type", "output shape", "params"],
-        info.layers.map((l) => [l.name, l.type, shapeText(l.output_shape), l.params]),
+        info.layers.map((l) => [l.name, l.type, shapeText(l.output_shape), grouped(l.params)]),
       )
     : formatTable(
         ["module", "tensors", "params"],
-        info.layers.map((l) => [l.name, l.type, l.params]),
+        info.layers.map((l) => [l.name, l.type, grouped(l.params)]),
       );
   const c = info.card as Record<string, any>;
   const pairs: [string, string][] = [
     ["params", `${grouped(info.params.total)} (trainable ${grouped(info.params.trainable)})`],
     ["files", `${Object.entries(info.files).map(([f, n]) => `${f} ${bytes(n)}`).join(", ")}; ${bytes(info.size_bytes)} in all`],
   ];
-  const m = (c.metrics ?? {}) as Record<string, number>;
-  const metrics = [
-    m.test_accuracy !== undefined ? `test accuracy ${percent(m.test_accuracy)}` : null,
-    m.test_loss !== undefined ? `test loss ${m.test_loss.toPrecision(4)}` : null,
-    m.train_loss !== undefined ? `train loss ${m.train_loss.toPrecision(4)}` : null,
-  ].filter(Boolean);
-  if (c.dataset || metrics.length) pairs.push(["data", [c.dataset ?? "?", ...metrics].join(" · ")]);
+  // Every number in card.json's metrics, accuracies as percentages.
+  const metrics = Object.entries((c.metrics ?? {}) as Record<string, unknown>)
+    .filter((e): e is [string, number] => typeof e[1] === "number")
+    .map(([k, v]) => `${k.replace(/_/g, " ")} ${/acc/.test(k) ? percent(v) : v.toPrecision(4)}`);
+  if (c.dataset || metrics.length) pairs.push(["data", [c.dataset ?? "dataset not recorded", ...metrics].join(" · ")]);
   const t = c.training as Record<string, any> | undefined;
   if (t) pairs.push(["training", `${t.epochs} epoch(s), batch ${t.batch_size}, ${t.optimizer ?? "?"} lr ${t.lr}${c.seed !== undefined ? `, seed ${c.seed}` : ""}${typeof t.seconds === "number" ? `, ${t.seconds.toFixed(1)} s` : ""}${c.backend ? ` on ${c.backend}` : ""}`]);
   if (c.command) pairs.push(["command", String(c.command)]);
@@ -109,13 +110,11 @@ export function infoReport(info: ModelInfo): string {
 
 export function run(args: string[]): number {
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: "boolean", default: false } } });
-    } catch (e) {
-      throw new UsageError(`ingot info: ${(e as Error).message.replace(/\.$/, "")}; usage: ingot info [<modelDir>] [--json]`);
+    const { values, positionals } = parseCli("ingot info", args, { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } });
+    if (values.help) {
+      process.stdout.write(INFO_HELP);
+      return 0;
     }
-    const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new UsageError(`ingot info: pass one model folder, e.g. ingot info runs/mnist-mlp`);
     const info = modelInfo(positionals[0]);
     process.stdout.write(values.json ? JSON.stringify(info) + "\n" : infoReport(info));

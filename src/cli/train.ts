@@ -1,10 +1,8 @@
 // `ingot train <recipe>`: runs one of the recipes in ./recipes (the seed examples as trainings),
 // saves the model folder, and reports a progress bar and tables, or one JSON line with --json.
 import { existsSync, statSync } from "node:fs";
-import { parseArgs } from "node:util";
-import * as ingot from "../index.js";
 import { RECIPES } from "./recipes/index.js";
-import { type Log, reportError, type TrainOptions, type TrainResult, UsageError } from "./recipes/common.js";
+import { type Log, parseCli, reportError, type TrainOptions, type TrainResult, UsageError } from "./recipes/common.js";
 import { bytes, epochTable, formatNumber, formatPairs, grouped, percent } from "./progress-table.js";
 
 export const TRAIN_HELP = `Usage: ingot train <recipe> [options]
@@ -33,30 +31,20 @@ Example: ingot train mnist-mlp --data ../shared/data/mnist --json
 
 /** Parses `ingot train` arguments (defaults from the recipe); throws UsageError on mistakes. */
 export function parseTrainArgs(args: string[]): { recipe: string; opts: Omit<TrainOptions, "log"> } | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        dataset: { type: "string" },
-        data: { type: "string" },
-        epochs: { type: "string" },
-        "batch-size": { type: "string" },
-        lr: { type: "string" },
-        seed: { type: "string" },
-        out: { type: "string" },
-        limit: { type: "string" },
-        "test-limit": { type: "string" },
-        download: { type: "boolean", default: false },
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`ingot train: ${(e as Error).message.replace(/\.$/, "")}; run 'ingot train --help' for the options`);
-  }
+  const parsed = parseCli("ingot train", args, {
+    dataset: { type: "string" },
+    data: { type: "string" },
+    epochs: { type: "string" },
+    "batch-size": { type: "string" },
+    lr: { type: "string" },
+    seed: { type: "string" },
+    out: { type: "string" },
+    limit: { type: "string" },
+    "test-limit": { type: "string" },
+    download: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  });
   const { values: v, positionals } = parsed;
   if (v.help) return "help";
   const names = Object.keys(RECIPES).join(", ");

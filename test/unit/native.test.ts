@@ -218,9 +218,28 @@ test("conv2d and pooling, forward and both backward passes, batched and single i
     agrees(`conv2d n=${n}`, (p, q, r) => ig.conv2d(p, q, r, opts), [x, w, b], 2e-4);
     gradsAgree(`conv2d grads n=${n}`, (p, q, r) => ig.conv2d(p, q, r, opts), [x, w, b], 2e-3);
   }
+  // Small feature maps: many images share one GEMM (their column matrices side by side).
+  gradsAgree("valid 3x3 conv of 16 small images", (p, q, r) => ig.conv2d(p, q, r), [rnd([16, 8, 6, 6]), rnd([8, 8, 3, 3]), rnd([8])], 2e-3);
   gradsAgree("1x1 conv", (p, q) => ig.conv2d(p, q), [rnd([4, 8, 6, 6]), rnd([5, 8, 1, 1])]);
   gradsAgree("maxPool2d", (p) => ig.maxPool2d(p, 2), [rnd([8, 16, 15, 15])]);
   gradsAgree("avgPool2d", (p) => ig.avgPool2d(p, 3, { stride: 2, padding: 1 }), [rnd([8, 16, 15, 15])]);
+});
+
+test("maxPool2d picks the same values and indices as ref, NaN included, on every vector path", { skip }, () => {
+  const x = rnd([2, 3, 30, 37]);
+  const d = x.storage.data;
+  for (let i = 0; i < d.length; i += 97) d[i] = NaN;
+  for (const [k, opts] of [
+    [2, {}], // 2-wide windows at stride 2
+    [3, { stride: 1 }], // contiguous loads
+    [3, { stride: 3, padding: 1 }], // gathers, padded borders
+    [[2, 3], { stride: [1, 2], dilation: 2 }],
+  ] as const) {
+    const [gv, gi] = ig.withBackend("cpu", () => ig.maxPool2dWithIndices(x, k as number, opts));
+    const [wv, wi] = ig.withBackend("ref", () => ig.maxPool2dWithIndices(x, k as number, opts));
+    assert.deepEqual(gi.toFlatArray(), wi.toFlatArray(), `indices, kernel ${JSON.stringify(k)} ${JSON.stringify(opts)}`);
+    assert.deepEqual(gv.toFlatArray().map(String), wv.toFlatArray().map(String), `values, kernel ${JSON.stringify(k)}`);
+  }
 });
 
 test("embedding and its scatter-add gradient with repeated indices", { skip }, () => {

@@ -3,6 +3,7 @@
 // records so `ingot eval` repeats it exactly.
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import * as ingot from "../../index.js";
 
 /** A mistake in the command line (exit code 2); the message is printed as it is. */
@@ -181,4 +182,20 @@ export function reportError(cmd: string, e: unknown): number {
     return 1;
   }
   throw e;
+}
+
+/** node:util parseArgs with positionals allowed and its errors turned into short UsageErrors. */
+export function parseCli<O extends NonNullable<ParseArgsConfig["options"]>>(
+  cmd: string,
+  args: string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const msg = (e as Error).message;
+    const unknown = /Unknown option '([^']+)'/.exec(msg);
+    const text = unknown ? `unknown option '${unknown[1]}'` : msg.replace(/\.$/, "");
+    throw new UsageError(`${cmd}: ${text}; run '${cmd} --help' for the options`);
+  }
 }

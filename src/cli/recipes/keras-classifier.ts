@@ -92,6 +92,7 @@ export async function trainClassifier(opts: TrainOptions, run: ClassifierRun): P
     card: {
       recipe: run.recipe,
       dataset: run.dataset,
+      data_dir: data.dir,
       command: opts.command,
       seed: opts.seed,
       backend: result.backend,
