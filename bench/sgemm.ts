@@ -1,7 +1,7 @@
 // Benchmark 1: single-precision matrix multiply C = A·B for square N (GFLOP/s), Ingot vs PyTorch
 // (OpenBLAS) and TensorFlow.js. Each result is checked against float64 dot products before timing.
 import * as ig from "../src/index.js";
-import { better, check, ingotVersions, measure, packageVersion, printTable, ratio, runTfjs, runTorch, writeResult, type PeerResult } from "./common.js";
+import { check, ingotVersions, measureIngot, packageVersion, printTable, ratio, runTfjs, runTorch, writeResult, type PeerResult } from "./common.js";
 
 const SIZES = [256, 512, 1024, 2048];
 /** TensorFlow.js's plain-JavaScript backend needs minutes for the big sizes; it runs the small ones. */
@@ -35,18 +35,25 @@ export function sgemm(): void {
     const b = matrix(n, 2);
     validate(n, a, b, ig.matmul(a, b));
     const flops = 2 * n ** 3;
-    const opts = { windows: n >= 2048 ? 4 : 8, windowS: n >= 2048 ? 0.6 : 0.25 };
-    const first = measure(() => ig.matmul(a, b), opts);
     const spec = { n };
-    const torch = runTorch("sgemm", spec, (x, y) => (x.gflops as number) > (y.gflops as number));
-    const wasm = runTfjs("wasm", "sgemm", spec);
-    const tcpu: PeerResult = n <= TFJS_CPU_MAX ? runTfjs("cpu", "sgemm", spec) : { ok: false, error: "skipped (minutes per product)" };
-    const t = better(first, measure(() => ig.matmul(a, b), opts));
+    let torch: PeerResult = { ok: false };
+    let wasm: PeerResult = { ok: false };
+    let tcpu: PeerResult = { ok: false };
+    const t = measureIngot(
+      () => ig.matmul(a, b),
+      () => {
+        torch = runTorch("sgemm", spec, (x, y) => (x.gflops as number) > (y.gflops as number));
+        wasm = runTfjs("wasm", "sgemm", spec);
+        tcpu = n <= TFJS_CPU_MAX ? runTfjs("cpu", "sgemm", spec) : { ok: false, error: "skipped (minutes per product)" };
+      },
+      { windows: n >= 2048 ? 4 : 8, windowS: n >= 2048 ? 0.6 : 0.25 },
+    );
     const ours = flops / t.best / 1e9;
     const g = (r: PeerResult) => (r.ok ? (r.gflops as number) : undefined);
     rows.push([
       n,
       ours.toFixed(1),
+      t.threads,
       g(torch)?.toFixed(1) ?? "—",
       torch.ok ? `${torch.threads}` : "—",
       ratio(ours, g(torch)),
@@ -55,10 +62,10 @@ export function sgemm(): void {
       g(tcpu)?.toFixed(1) ?? "—",
       ratio(ours, g(tcpu)),
     ]);
-    results.push({ n, ingot: { gflops: ours, medianGflops: flops / t.median / 1e9 }, pytorch: torch, tfjsWasm: wasm, tfjsCpu: tcpu });
+    results.push({ n, ingot: { gflops: ours, medianGflops: flops / t.median / 1e9, threads: t.threads }, pytorch: torch, tfjsWasm: wasm, tfjsCpu: tcpu });
     for (const r of [torch, wasm, tcpu]) if (!r.ok) console.error(`  n=${n}: peer unavailable: ${r.error}`);
   }
-  printTable("sgemm C = A·B, float32, GFLOP/s (higher is better; best window of several)", ["N", "Ingot", "PyTorch", "thr", "vs PyTorch", "tfjs-wasm", "vs wasm", "tfjs-cpu", "vs tfjs-cpu"], rows);
+  printTable("sgemm C = A·B, float32, GFLOP/s (higher is better; best window of several)", ["N", "Ingot", "thr", "PyTorch", "thr", "vs PyTorch", "tfjs-wasm", "vs wasm", "tfjs-cpu", "vs tfjs-cpu"], rows);
   const file = writeResult("sgemm", {
     versions: { ...ingotVersions(), tfjs: packageVersion("@tensorflow/tfjs"), torch: (results[0]?.pytorch as PeerResult)?.version ?? null },
     unit: "GFLOP/s",

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ig from "../src/index.js";
 import type { Tensor } from "../src/index.js";
-import { better, check, ingotVersions, measure, packageVersion, printTable, ratio, runTfjs, runTorch, writeResult, type PeerResult } from "./common.js";
+import { check, ingotVersions, measureIngot, packageVersion, printTable, ratio, runTfjs, runTorch, writeResult, type PeerResult } from "./common.js";
 
 const VALIDATE_STEPS = 3;
 
@@ -111,20 +111,20 @@ function runTraining(name: "mlp" | "cnn", batches: number[], make: (b: number) =
       const step = trainer(w);
       const ours = Array.from({ length: VALIDATE_STEPS }, () => step());
       check(ours.every(Number.isFinite), `${name}: Ingot losses ${ours}`);
-      const first = measure(step);
       const spec = { dir, batch, validateSteps: VALIDATE_STEPS };
       const peers: Record<string, PeerResult> = {};
-      peers.pytorch = runTorch(name, spec, (a, b) => (a.samplesPerSec as number) > (b.samplesPerSec as number));
-      for (const b of ["wasm", "cpu"] as const) {
-        const plan = tfjs[b];
-        peers[`tfjs-${b}`] = plan && !plan.skipped ? runTfjs(b, name, { ...spec, ...plan.spec }) : { ok: false, error: plan?.skipped ?? "skipped" };
-      }
-      const t = better(first, measure(step));
+      const t = measureIngot(step, () => {
+        peers.pytorch = runTorch(name, spec, (a, b) => (a.samplesPerSec as number) > (b.samplesPerSec as number));
+        for (const b of ["wasm", "cpu"] as const) {
+          const plan = tfjs[b];
+          peers[`tfjs-${b}`] = plan && !plan.skipped ? runTfjs(b, name, { ...spec, ...plan.spec }) : { ok: false, error: plan?.skipped ?? "skipped" };
+        }
+      });
       for (const [peer, r] of Object.entries(peers)) {
         if (r.ok) lossesAgree(`${name} batch ${batch} vs ${peer}`, ours, r);
         else console.error(`  ${name} batch ${batch}: ${peer} unavailable: ${r.error}`);
       }
-      rows.push({ batch, ingot: batch / t.best, peers: { ...peers, ingot: { ok: true, samplesPerSec: batch / t.best, medianSamplesPerSec: batch / t.median, losses: ours } } });
+      rows.push({ batch, ingot: batch / t.best, peers: { ...peers, ingot: { ok: true, samplesPerSec: batch / t.best, medianSamplesPerSec: batch / t.median, threads: t.threads, losses: ours } } });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -137,10 +137,11 @@ function report(name: string, title: string, rows: Row[], extra: Record<string, 
   const num = (r: PeerResult | undefined) => (r?.ok ? (r.samplesPerSec as number) : undefined);
   printTable(
     title,
-    ["batch", "Ingot", "PyTorch", "thr", "vs PyTorch", "tfjs-wasm", "vs wasm", "tfjs-cpu", "vs tfjs-cpu"],
+    ["batch", "Ingot", "thr", "PyTorch", "thr", "vs PyTorch", "tfjs-wasm", "vs wasm", "tfjs-cpu", "vs tfjs-cpu"],
     rows.map((r) => [
       r.batch,
       fmt(r.peers.ingot),
+      `${r.peers.ingot.threads}`,
       fmt(r.peers.pytorch),
       r.peers.pytorch.ok ? `${r.peers.pytorch.threads}` : "—",
       ratio(r.ingot, num(r.peers.pytorch)),

@@ -1,6 +1,6 @@
 // Ingot's main job, end to end: the seed's Keras MNIST MLP (Flatten → Dense 128 relu → Dense 10)
 // trained with Adam, evaluated on the test set, saved as a model folder, and loaded back.
-//   INGOT_DATA=../shared/data node dist/examples/mnist-mlp.js [--epochs 2] [--batch-size 32] [--out runs/mnist-mlp]
+//   INGOT_DATA=../shared/data node dist/examples/mnist-mlp.js [--epochs 2] [--batch-size 32] [--out runs/mnist-mlp-nn]
 import { parseArgs } from "node:util";
 import * as ingot from "../src/index.js";
 const { nn, optim } = ingot;
@@ -10,7 +10,7 @@ const { values: args } = parseArgs({
     epochs: { type: "string", default: "2" },
     "batch-size": { type: "string", default: "32" },
     lr: { type: "string", default: "0.001" },
-    out: { type: "string", default: "runs/mnist-mlp" },
+    out: { type: "string", default: "runs/mnist-mlp-nn" },
     data: { type: "string" },
     seed: { type: "string", default: "0" },
   },

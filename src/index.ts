@@ -11,4 +11,5 @@ export * from "./io/index.js";
 export { parseIdx, readIdx, loadMnist, dataRoot, type MnistSplit } from "./data/idx.js";
 export * as data from "./data/index.js";
 export * as text from "./text/index.js";
+export * as models from "./models/index.js";
 export { VERSION } from "./version.js";

@@ -103,7 +103,7 @@ void binary_binding(const Napi::CallbackInfo& info) {
 
 // One contiguous run of where: a and b are each contiguous (stride 1) or one broadcast value (stride 0).
 template <class T, bool AV, bool BV>
-__attribute__((noinline)) void where_run(const uint8_t* __restrict c, const T* __restrict a, const T* __restrict b, T* __restrict o, int64_t n) {
+INGOT_NOINLINE void where_run(const uint8_t* __restrict c, const T* __restrict a, const T* __restrict b, T* __restrict o, int64_t n) {
   const T a0 = a[0], b0 = b[0];
   for (int64_t i = 0; i < n; i++) o[i] = c[i] ? (AV ? a[i] : a0) : (BV ? b[i] : b0);
 }

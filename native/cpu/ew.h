@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "binding.h"
+#include "simd.h"
 #include "strided.h"
 
 namespace ingot {
@@ -61,12 +62,12 @@ constexpr int64_t GRAIN_CHEAP = EW_GRAIN, GRAIN_MATH = EW_GRAIN / 4;
 
 // o[i] = f(x[i]) over a contiguous run; one out-of-line copy per op, which the compiler vectorizes.
 template <class TI, class TO, class F>
-__attribute__((noinline)) void map1(const TI* __restrict x, TO* __restrict o, int64_t n, F f) {
+INGOT_NOINLINE void map1(const TI* __restrict x, TO* __restrict o, int64_t n, F f) {
   for (int64_t i = 0; i < n; i++) o[i] = f(x[i]);
 }
 
 template <class T, class TO, class F>
-__attribute__((noinline)) void map2(const T* __restrict a, const T* __restrict b, TO* __restrict o, int64_t n, F f) {
+INGOT_NOINLINE void map2(const T* __restrict a, const T* __restrict b, TO* __restrict o, int64_t n, F f) {
   for (int64_t i = 0; i < n; i++) o[i] = f(a[i], b[i]);
 }
 

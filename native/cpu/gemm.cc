@@ -29,11 +29,12 @@ struct Scratch {
   size_t cap = 0;
   float* get(size_t n) {
     if (n > cap) {
-      std::free(p);
       const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
 #ifdef _MSC_VER
+      _aligned_free(p);
       p = static_cast<float*>(_aligned_malloc(bytes, 64));
 #else
+      std::free(p);
       p = static_cast<float*>(std::aligned_alloc(64, bytes));
 #endif
       cap = n;
@@ -50,8 +51,14 @@ template <int R>
 inline void micro(int64_t kc, const float* __restrict a, const float* __restrict b, float* __restrict c, int64_t ldc, bool acc) {
   V c0[R], c1[R];
 #pragma GCC unroll 6
-  for (int r = 0; r < R; r++) c0[r] = vzero(), c1[r] = vzero();
+  for (int r = 0; r < R; r++) {
+    c0[r] = vzero(), c1[r] = vzero();
+    INGOT_PREFETCH(c + r * ldc, 1);  // the tile is written at the end: fetch it meanwhile
+    INGOT_PREFETCH(c + r * ldc + NR - 1, 1);
+  }
+#pragma GCC unroll 4
   for (int64_t k = 0; k < kc; k++) {
+    INGOT_PREFETCH(a + 16 * MR, 0);  // the A panel streams from L2
     const V b0 = vload(b), b1 = vload(b + W);
 #pragma GCC unroll 6
     for (int r = 0; r < R; r++) {
@@ -239,9 +246,10 @@ void sgemm_impl(const Gemm& g, bool allow_parallel) {
   }
   // C is cut into tm × tn blocks, one task each, every task packing its own A rows and B columns:
   // one dispatch per GEMM and no shared buffers. Pick the grid that packs the fewest elements
-  // (A is packed tn times, B tm times); big products get twice as many tasks as threads, so that
-  // a thread slowed by another process does not hold the others up.
-  const int64_t tasks = flops >= 2e8 ? 2 * nt : nt;
+  // (A is packed tn times, B tm times). Big products get up to 8 tasks per thread (≥ 25 MFLOP
+  // each, so the repacking stays below 1 %): threads take them as they come, and one slowed down
+  // by another process's work on its core holds the others up for one small task at most.
+  const int64_t tasks = std::max<int64_t>(1, std::min<int64_t>(8, int64_t(flops / (25e6 * nt)))) * nt;
   int64_t tm = 1, tn = tasks;
   double best = -1;
   for (int64_t a = 1; a <= tasks; a++) {

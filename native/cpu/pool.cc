@@ -43,7 +43,7 @@ struct Pool {
   std::condition_variable cv;
   int nthreads = 0;  // 0: not started yet
   int started = 0;   // workers running
-  std::chrono::nanoseconds spin{std::chrono::microseconds(300)};
+  std::chrono::nanoseconds spin{std::chrono::microseconds(100)};
 };
 
 // Never destroyed: detached workers may still be parked in it while the process exits.
@@ -124,7 +124,8 @@ void stop_workers() {
 
 void ensure_started() {
   if (pool.nthreads == 0) pool.nthreads = default_threads();
-  if (const char* s = std::getenv("INGOT_SPIN_US")) pool.spin = std::chrono::microseconds(std::atoi(s));
+  if (pool.started == 0)
+    if (const char* s = std::getenv("INGOT_SPIN_US")) pool.spin = std::chrono::microseconds(std::atoi(s));
   while (pool.started < pool.nthreads - 1) {
     pool.alive.fetch_add(1);
     std::thread(worker_main).detach();

@@ -15,6 +15,14 @@
 #error "INGOT_VECTOR_BYTES needs GCC or Clang vector extensions"
 #endif
 
+#if defined(__GNUC__)
+#define INGOT_NOINLINE __attribute__((noinline))
+#define INGOT_PREFETCH(p, write) __builtin_prefetch((p), (write))
+#else
+#define INGOT_NOINLINE __declspec(noinline)
+#define INGOT_PREFETCH(p, write) ((void)0)
+#endif
+
 namespace ingot {
 
 #if defined(__AVX512F__) && !defined(INGOT_VECTOR_BYTES)

@@ -1,6 +1,6 @@
 // `ingot train <recipe>`: runs one of the recipes in ./recipes (the seed examples as trainings),
 // saves the model folder, and reports a progress bar and tables, or one JSON line with --json.
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { RECIPES } from "./recipes/index.js";
 import { type Log, parseCli, reportError, type TrainOptions, type TrainResult, UsageError } from "./recipes/common.js";
 import { bytes, epochTable, formatNumber, formatPairs, grouped, percent } from "./progress-table.js";
@@ -104,8 +104,18 @@ export function resultReport(r: TrainResult, files: string): string {
     ["time", `${r.seconds.toFixed(1)} s for ${r.epochs} epoch(s), ${grouped(r.samples_per_second)} samples/s on ${r.backend}`],
     ["saved", `${r.out}/ (${files})`],
     ["check it", `ingot eval ${r.out}   ·   ingot info ${r.out}`],
+    // NOTE: say plainly that the HTTP server is not built yet, and how to serve the model meanwhile.
+    ["serve it", `\`ingot serve\` is not built yet; in your own server: ${loadHint(r.out)}`],
   );
   return `\n${epochTable(r.history)}\n${formatPairs(pairs)}`;
+}
+
+/** How to load the saved folder in code: Keras models rebuild themselves; nn recipes load their weights. */
+function loadHint(dir: string): string {
+  const keras = existsSync(`${dir}/config.json`) && readFileSync(`${dir}/config.json`, "utf8").includes('"ingot.keras"');
+  return keras
+    ? `const m = ingot.keras.loadModel("${dir}"); m.predict(x)`
+    : `const { weights } = ingot.loadModelDir("${dir}"); model.loadStateDict(weights); model.call(x)`;
 }
 
 function filesText(dir: string): string {

@@ -20,3 +20,4 @@ export * from "./pool.js";
 export * from "./norm.js";
 export * from "./dropout.js";
 export * from "./loss.js";
+export * from "./attention.js";

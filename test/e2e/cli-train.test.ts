@@ -18,7 +18,8 @@ const DATA = process.env.INGOT_DATA ? resolve(process.env.INGOT_DATA) : null;
 const MNIST = DATA ? join(DATA, "mnist") : null;
 const hasMnist = !!MNIST && existsSync(join(MNIST, "train-images-idx3-ubyte.gz"));
 const skipMnist = hasMnist ? false : `no MNIST in ${MNIST ?? "INGOT_DATA (unset)"}: set INGOT_DATA=../shared/data to run the MNIST end-to-end tests`;
-// On the native backend a full MNIST epoch takes seconds; the reference backend trains on a subset.
+// On the native backend a full MNIST epoch takes seconds; the reference backend (~40 s an epoch)
+// trains on a subset to keep CI short.
 const native = getBackend() === "cpu";
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
@@ -37,7 +38,7 @@ const REQUIRED = ["recipe", "dataset", "epochs", "train_loss", "test_loss", "sec
 
 test("mnist-mlp: one epoch on MNIST (--data is the mnist folder), then ingot eval reproduces the accuracy exactly", { skip: skipMnist }, () => {
   const out = join(tmp, "mnist-mlp");
-  const limit = native ? [] : ["--limit", "10000"];
+  const limit = native ? [] : ["--limit", "20000"];
   const r = cli(["train", "mnist-mlp", "--data", MNIST!, "--epochs", "1", ...limit, "--json", "--out", out]);
   assert.equal(r.status, 0, r.stderr);
   const res = lastJson(r.stdout);
@@ -45,10 +46,10 @@ test("mnist-mlp: one epoch on MNIST (--data is the mnist folder), then ingot eva
   assert.equal(res.recipe, "mnist-mlp");
   assert.equal(res.dataset, "mnist");
   assert.equal(res.epochs, 1);
-  assert.equal(res.train_samples, native ? 60000 : 10000);
+  assert.equal(res.train_samples, native ? 60000 : 20000);
   assert.equal(res.test_samples, 10000);
-  // One epoch of the seed's MLP reaches about 96% on all of MNIST (about 92% from 10 000 images).
-  const want = native ? 0.95 : 0.9;
+  // One epoch of the seed's MLP reaches about 96% on all of MNIST (about 93.5% from 20 000 images).
+  const want = native ? 0.95 : 0.92;
   assert.ok(res.test_accuracy >= want, `test accuracy ${res.test_accuracy} < ${want}`);
   assert.ok(res.samples_per_second > 0 && res.seconds > 0);
   assert.equal(res.out, out);
@@ -88,12 +89,13 @@ test(
 
 test("cnn: a short augmented run on MNIST learns, and eval repeats its one-hot evaluation", { skip: skipMnist }, () => {
   const out = join(tmp, "cnn");
-  const r = cli(["train", "cnn", "--dataset", "mnist", "--data", DATA!, "--epochs", "1", "--limit", native ? "3000" : "1000", "--test-limit", "1000", "--json", "--out", out]);
+  const r = cli(["train", "cnn", "--dataset", "mnist", "--data", DATA!, "--epochs", "1", ...(native ? ["--limit", "3000", "--test-limit", "1000"] : ["--limit", "1000", "--test-limit", "300"]), "--json", "--out", out]);
   assert.equal(r.status, 0, r.stderr);
   const res = lastJson(r.stdout);
   for (const k of [...REQUIRED, "test_accuracy"]) assert.ok(k in res, `--json lacks ${k}`);
-  assert.equal(res.test_samples, 1000);
-  assert.ok(res.test_accuracy >= 0.5, `a tenth would be chance; got ${res.test_accuracy}`);
+  assert.equal(res.test_samples, native ? 1000 : 300);
+  // About 84% after 3000 images (66% after 1000); a tenth would be chance.
+  assert.ok(res.test_accuracy >= 0.5, `test accuracy ${res.test_accuracy}`);
   const ev = lastJson(cli(["eval", out, "--json"]).stdout);
   assert.equal(ev.test_accuracy, res.test_accuracy);
   assert.equal(ev.matches_card, true);

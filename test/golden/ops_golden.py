@@ -316,4 +316,46 @@ case("softmax › a row of -inf is NaN", [V([[-INF, -INF], [0.0, 1.0]])], lambda
 case("logSumExp › infinities", [V([[-INF, -INF], [INF, 1.0], [-INF, 0.0]])], lambda x: torch.logsumexp(x, 1), grad=False)
 
 ops_golden_nn.add_cases()
+
+
+# ---------------------------------------------------------------- attention (last, so that the inputs drawn above stay as they were)
+def sdpa(q, k, v, mask=None, causal=False, scale=None):
+    """PyTorch 2's F.scaled_dot_product_attention written out (1.13 lacks it); causal and mask combine (Ingot's extension)."""
+    s = (q @ k.transpose(-2, -1)) * (1 / math.sqrt(q.shape[-1]) if scale is None else scale)
+    if causal:
+        s = s.masked_fill(~torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool).tril(), -math.inf)
+    if mask is not None:
+        s = s.masked_fill(~mask, -math.inf) if mask.dtype == torch.bool else s + mask
+    return torch.softmax(s, -1) @ v
+
+
+def keys_mask(*shape):
+    """A random bool mask whose rows (last dim) each keep at least their first key."""
+    m = torch.rand(shape) < 0.6
+    m[..., 0] = True
+    return m
+
+
+def sdpa_grad(i, **kw):
+    """Input i's gradient (q, k or v) from the upstream gradient g: what scaledDotProductAttentionBackward returns."""
+    def f(g, q, k, v, *mask):
+        xs = [t.detach().requires_grad_() for t in (q, k, v)]
+        return torch.autograd.grad(sdpa(*xs, *mask, **kw), xs[i], g)[0]
+    return f
+
+
+SDPA = "scaledDotProductAttention"
+case(f"{SDPA} › no mask", [U(2, 2, 3, 4), U(2, 2, 3, 4), U(2, 2, 3, 4)], sdpa)
+case(f"{SDPA} › causal", [U(1, 2, 4, 3), U(1, 2, 4, 3), U(1, 2, 4, 3)], lambda q, k, v: sdpa(q, k, v, causal=True))
+case(f"{SDPA} › causal, T < S (top-left)", [U(1, 2, 3, 2), U(1, 2, 5, 2), U(1, 2, 5, 2)], lambda q, k, v: sdpa(q, k, v, causal=True))
+case(f"{SDPA} › bool mask [T,S] broadcast", [U(2, 2, 3, 2), U(2, 2, 4, 2), U(2, 2, 4, 2), keys_mask(3, 4)], sdpa)
+case(f"{SDPA} › bool key padding [B,1,1,S] and causal", [U(2, 1, 4, 2), U(2, 1, 4, 2), U(2, 1, 4, 2), keys_mask(2, 1, 1, 4)], lambda q, k, v, m: sdpa(q, k, v, m, causal=True))
+case(f"{SDPA} › float additive mask", [U(2, 1, 3, 2), U(2, 1, 4, 2), U(2, 1, 4, 2), U(2, 1, 3, 4, lo=-3, hi=1)], sdpa, nograd=(3,))
+case(f"{SDPA} › scale 0.8, Dv ≠ D", [U(1, 2, 3, 2), U(1, 2, 4, 2), U(1, 2, 4, 5)], lambda q, k, v: sdpa(q, k, v, scale=0.8))
+case(f"{SDPA} › permuted (B, T, H, D) views", [U(2, 3, 2, 2), U(2, 4, 2, 2), U(2, 4, 2, 3)], lambda q, k, v: sdpa(*(t.permute(0, 2, 1, 3) for t in (q, k, v)), causal=True))
+case(f"{SDPA} › large scores", [U(1, 1, 3, 2), U(1, 1, 4, 2), U(1, 1, 4, 2)], lambda q, k, v: sdpa(q, k, v, scale=300.0))
+for i, name in enumerate(("dq", "dk", "dv")):
+    case(f"{SDPA}Backward › {name}, causal", [U(1, 2, 3, 3), U(1, 2, 3, 2), U(1, 2, 3, 2), U(1, 2, 3, 3)], sdpa_grad(i, causal=True), grad=False)
+    case(f"{SDPA}Backward › {name}, bool mask, T ≠ S", [U(2, 1, 3, 2), U(2, 1, 3, 2), U(2, 1, 4, 2), U(2, 1, 4, 2), keys_mask(2, 1, 3, 4)], sdpa_grad(i), grad=False)
+
 write("ops.json", CASES)

@@ -389,3 +389,27 @@ def("binaryCrossEntropyWithLogits › beyond the softplus threshold", ([x, t]) =
 def("crossEntropy › -inf logits of other classes", ([x, t]) => ig.crossEntropy(x, t, { reduction: "none" }));
 def("crossEntropy › all ignored, mean is NaN", ([x, t]) => ig.crossEntropy(x, t));
 def("nllLoss › all ignored, mean is NaN", ([x, t]) => ig.nllLoss(x, t));
+
+// ---------------------------------------------------------------- attention
+const SDPA = "scaledDotProductAttention";
+def(`${SDPA} › no mask`, ([q, k, v]) => ig.scaledDotProductAttention(q, k, v));
+def(`${SDPA} › causal`, ([q, k, v]) => ig.scaledDotProductAttention(q, k, v, { isCausal: true }));
+def(`${SDPA} › causal, T < S (top-left)`, ([q, k, v]) => ig.scaledDotProductAttention(q, k, v, { isCausal: true }));
+def(`${SDPA} › bool mask [T,S] broadcast`, ([q, k, v, m]) => ig.scaledDotProductAttention(q, k, v, { attnMask: m }));
+def(`${SDPA} › bool key padding [B,1,1,S] and causal`, ([q, k, v, m]) => ig.scaledDotProductAttention(q, k, v, { attnMask: m, isCausal: true }));
+def(`${SDPA} › float additive mask`, ([q, k, v, m]) => ig.scaledDotProductAttention(q, k, v, { attnMask: m }));
+def(`${SDPA} › scale 0.8, Dv ≠ D`, ([q, k, v]) => ig.scaledDotProductAttention(q, k, v, { scale: 0.8 }));
+def(`${SDPA} › permuted (B, T, H, D) views`, ([q, k, v]) => ig.scaledDotProductAttention(q.permute(0, 2, 1, 3), k.permute(0, 2, 1, 3), v.permute(0, 2, 1, 3), { isCausal: true }));
+def(`${SDPA} › large scores`, ([q, k, v]) => ig.scaledDotProductAttention(q, k, v, { scale: 300 }));
+/** The backward primitive called directly: the forward op for out and lse, then output i of the backward (dq, dk, dv). */
+function sdpaBackward(i: number, isCausal: boolean): Call {
+  return ([g, q, k, v, ...mask]) => {
+    const attrs = { scale: 1 / Math.sqrt(q.shape[3]), isCausal, hasMask: mask.length > 0, hasKeep: false, dropoutP: 0 };
+    const [out, lse] = ig.runOpMulti(ig.getOp(SDPA)!, [q, k, v, ...mask], attrs);
+    return ig.runOpMulti(ig.getOp(`${SDPA}Backward`)!, [g, q, k, v, out, lse, ...mask], attrs)[i];
+  };
+}
+["dq", "dk", "dv"].forEach((name, i) => {
+  def(`${SDPA}Backward › ${name}, causal`, sdpaBackward(i, true));
+  def(`${SDPA}Backward › ${name}, bool mask, T ≠ S`, sdpaBackward(i, false));
+});

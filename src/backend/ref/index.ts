@@ -10,5 +10,6 @@ import "./conv.js";
 import "./pool.js";
 import "./norm.js";
 import "./loss.js";
+import "./attention.js";
 
 registerBackend({ name: "ref", device: "cpu" });

@@ -1,0 +1,4 @@
+// ingot.models: reference architectures, each one readable file (GPT so far), and text generation.
+export * from "./gpt.js";
+export * from "./kv-cache.js";
+export * from "./generate.js";
