@@ -38,6 +38,10 @@ struct View {
   }
 };
 
+/** A dim count read from JavaScript, kept within MAXD (the glue never sends more; this only keeps a
+ * glue bug from writing past the arrays below). */
+inline int clamp_nd(int64_t nd) { return nd < 0 ? 0 : nd > MAXD ? MAXD : int(nd); }
+
 /** Reads the parameters of one call in order. */
 struct Params {
   const double* p;
@@ -47,7 +51,7 @@ struct Params {
   View view() {
     View v;
     v.off = i();
-    v.nd = int(i());
+    v.nd = clamp_nd(i());
     for (int d = 0; d < v.nd; d++) v.shape[d] = i();
     for (int d = 0; d < v.nd; d++) v.stride[d] = i();
     return v;

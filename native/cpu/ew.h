@@ -36,7 +36,8 @@ inline EW read_ew(Params& p) {
   e.tin = int(p.i());
   e.tout = int(p.i());
   e.nin = int(p.i());
-  e.nd = int(p.i());
+  e.nin = e.nin < 0 ? 0 : e.nin > 3 ? 3 : e.nin;
+  e.nd = clamp_nd(p.i());
   for (int d = 0; d < e.nd; d++) e.shape[d] = p.i();
   e.off[0] = p.i();
   int64_t acc = 1;

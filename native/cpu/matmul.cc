@@ -13,7 +13,7 @@ namespace {
 void gemm_binding(const Napi::CallbackInfo& info) {
   Params p = params(info);
   const int64_t M = p.i(), N = p.i(), K = p.i();
-  const int nb = int(p.i());
+  const int nb = clamp_nd(p.i());
   int64_t bshape[MAXD], as[MAXD], bs[MAXD];
   int64_t count = 1;
   for (int d = 0; d < nb; d++) count *= (bshape[d] = p.i());

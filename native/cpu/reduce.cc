@@ -230,7 +230,10 @@ void reduce_binding(const Napi::CallbackInfo& info) {
   const View xv = p.view();
   const int na = int(p.i());
   bool reduced[MAXD] = {};
-  for (int j = 0; j < na; j++) reduced[p.i()] = true;
+  for (int j = 0; j < na; j++) {
+    const int64_t ax = p.i();
+    if (ax >= 0 && ax < xv.nd) reduced[ax] = true;
+  }
   const double correction = p.f();
   const Geometry g = geometry(xv, reduced);
   const int64_t nout = g.outer;
