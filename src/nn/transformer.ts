@@ -74,6 +74,31 @@ abstract class TransformerLayerBase extends Module {
     return new LayerNorm(this.dModel, { eps: this.options.layerNormEps ?? 1e-5, bias: this.options.bias, dtype: this.options.dtype });
   }
 
+  /** A Linear of the feed-forward network (dModel ↔ dimFeedforward), with the layer's bias and dtype. */
+  protected linear(inFeatures: number, outFeatures: number): Linear {
+    return new Linear(inFeatures, outFeatures, { bias: this.options.bias, dtype: this.options.dtype });
+  }
+
+  protected dropoutModule(): Dropout {
+    return new Dropout(this.options.dropout ?? 0.1);
+  }
+
+  /** Width of the feed-forward network. */
+  protected get ffDim(): number {
+    return this.options.dimFeedforward ?? 2048;
+  }
+
+  /** attn(q, kv, kv) with the masks; the output only (the weights are not computed). */
+  protected attend(attn: MultiheadAttention, q: Tensor, kv: Tensor, attnMask?: Tensor | null, keyPaddingMask?: Tensor | null): Tensor {
+    return attn.call(q, kv, kv, { attnMask, keyPaddingMask, needWeights: false })[0];
+  }
+
+  /** The residual branches in turn: x + f(norm(x)) with normFirst, else norm(x + f(x)). */
+  protected residual(x: Tensor, branches: [LayerNorm, (x: Tensor) => Tensor][]): Tensor {
+    for (const [norm, f] of branches) x = this.normFirst ? add(x, f(norm.call(x))) : norm.call(add(x, f(x)));
+    return x;
+  }
+
   /** linear2(dropout(act(linear1(x)))), then dropout (the last dropout module is the caller's). */
   protected ff(x: Tensor, linear1: Linear, dropout: Dropout, linear2: Linear): Tensor {
     return linear2.call(dropout.call(this.act(linear1.call(x))));
@@ -122,30 +147,21 @@ export class TransformerEncoderLayer extends TransformerLayerBase {
 
   constructor(dModel: number, nhead: number, opts: TransformerLayerOptions = {}) {
     super(dModel, nhead, opts);
-    const p = opts.dropout ?? 0.1;
-    const ffDim = opts.dimFeedforward ?? 2048;
-    const lin = { bias: opts.bias, dtype: opts.dtype };
     this.self_attn = this.attn();
-    this.linear1 = new Linear(dModel, ffDim, lin);
-    this.dropout = new Dropout(p);
-    this.linear2 = new Linear(ffDim, dModel, lin);
+    this.linear1 = this.linear(dModel, this.ffDim);
+    this.dropout = this.dropoutModule();
+    this.linear2 = this.linear(this.ffDim, dModel);
     this.norm1 = this.norm();
     this.norm2 = this.norm();
-    this.dropout1 = new Dropout(p);
-    this.dropout2 = new Dropout(p);
+    this.dropout1 = this.dropoutModule();
+    this.dropout2 = this.dropoutModule();
   }
 
   override forward(src: Tensor, opts: TransformerEncoderLayerCallOptions = {}): Tensor {
-    const sa = (x: Tensor) =>
-      this.dropout1.call(this.self_attn.call(x, x, x, { attnMask: opts.srcMask, keyPaddingMask: opts.srcKeyPaddingMask, needWeights: false })[0]);
-    const ff = (x: Tensor) => this.dropout2.call(this.ff(x, this.linear1, this.dropout, this.linear2));
-    let x = src;
-    if (this.normFirst) {
-      x = add(x, sa(this.norm1.call(x)));
-      return add(x, ff(this.norm2.call(x)));
-    }
-    x = this.norm1.call(add(x, sa(x)));
-    return this.norm2.call(add(x, ff(x)));
+    return this.residual(src, [
+      [this.norm1, (x) => this.dropout1.call(this.attend(this.self_attn, x, x, opts.srcMask, opts.srcKeyPaddingMask))],
+      [this.norm2, (x) => this.dropout2.call(this.ff(x, this.linear1, this.dropout, this.linear2))],
+    ]);
   }
 }
 
@@ -179,37 +195,25 @@ export class TransformerDecoderLayer extends TransformerLayerBase {
 
   constructor(dModel: number, nhead: number, opts: TransformerLayerOptions = {}) {
     super(dModel, nhead, opts);
-    const p = opts.dropout ?? 0.1;
-    const ffDim = opts.dimFeedforward ?? 2048;
-    const lin = { bias: opts.bias, dtype: opts.dtype };
     this.self_attn = this.attn();
     this.multihead_attn = this.attn();
-    this.linear1 = new Linear(dModel, ffDim, lin);
-    this.dropout = new Dropout(p);
-    this.linear2 = new Linear(ffDim, dModel, lin);
+    this.linear1 = this.linear(dModel, this.ffDim);
+    this.dropout = this.dropoutModule();
+    this.linear2 = this.linear(this.ffDim, dModel);
     this.norm1 = this.norm();
     this.norm2 = this.norm();
     this.norm3 = this.norm();
-    this.dropout1 = new Dropout(p);
-    this.dropout2 = new Dropout(p);
-    this.dropout3 = new Dropout(p);
+    this.dropout1 = this.dropoutModule();
+    this.dropout2 = this.dropoutModule();
+    this.dropout3 = this.dropoutModule();
   }
 
   override forward(tgt: Tensor, memory: Tensor, opts: TransformerDecoderLayerCallOptions = {}): Tensor {
-    const sa = (x: Tensor) =>
-      this.dropout1.call(this.self_attn.call(x, x, x, { attnMask: opts.tgtMask, keyPaddingMask: opts.tgtKeyPaddingMask, needWeights: false })[0]);
-    const mha = (x: Tensor) =>
-      this.dropout2.call(this.multihead_attn.call(x, memory, memory, { attnMask: opts.memoryMask, keyPaddingMask: opts.memoryKeyPaddingMask, needWeights: false })[0]);
-    const ff = (x: Tensor) => this.dropout3.call(this.ff(x, this.linear1, this.dropout, this.linear2));
-    let x = tgt;
-    if (this.normFirst) {
-      x = add(x, sa(this.norm1.call(x)));
-      x = add(x, mha(this.norm2.call(x)));
-      return add(x, ff(this.norm3.call(x)));
-    }
-    x = this.norm1.call(add(x, sa(x)));
-    x = this.norm2.call(add(x, mha(x)));
-    return this.norm3.call(add(x, ff(x)));
+    return this.residual(tgt, [
+      [this.norm1, (x) => this.dropout1.call(this.attend(this.self_attn, x, x, opts.tgtMask, opts.tgtKeyPaddingMask))],
+      [this.norm2, (x) => this.dropout2.call(this.attend(this.multihead_attn, x, memory, opts.memoryMask, opts.memoryKeyPaddingMask))],
+      [this.norm3, (x) => this.dropout3.call(this.ff(x, this.linear1, this.dropout, this.linear2))],
+    ]);
   }
 }
 

@@ -6,22 +6,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ig from "../../src/index.js";
 import type { Tensor } from "../../src/index.js";
+import { sink, vals } from "./helpers.js";
 
 const { keras } = ig;
-const vals = (t: Tensor) => Array.from(t.dataSync() as ArrayLike<number>);
 const quiet = { verbose: 0 as const };
-
-/** Collects what fit/evaluate print. */
-function sink(isTTY = false): { stream: { write(s: string): boolean; isTTY: boolean }; text: () => string } {
-  let text = "";
-  return {
-    stream: {
-      write: (s: string) => ((text += s), true),
-      isTTY,
-    },
-    text: () => text,
-  };
-}
 
 // ------------------------------------------------------------------ must-shows
 

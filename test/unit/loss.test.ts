@@ -4,19 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ig from "../../src/index.js";
-import type { Tensor } from "../../src/index.js";
+import { close, f64, vals } from "./helpers.js";
 
-const f64 = (data: number[] | number[][]) => ig.tensor(data, { dtype: "float64" });
 const i32 = (data: number[]) => ig.tensor(data, { dtype: "int32" });
-const vals = (t: Tensor) => Array.from(t.dataSync() as ArrayLike<number>);
-
-function close(got: ArrayLike<number> | number, want: ArrayLike<number> | number, rtol = 1e-12, atol = 1e-14): void {
-  const g = typeof got === "number" ? [got] : got;
-  const w = typeof want === "number" ? [want] : want;
-  assert.equal(g.length, w.length, "length");
-  for (let i = 0; i < w.length; i++)
-    assert.ok(Math.abs(g[i] - w[i]) <= atol + rtol * Math.abs(w[i]), `element ${i}: got ${g[i]}, expected ${w[i]}`);
-}
 
 /** Plain-JS log-softmax of one row. */
 function logSoftmaxRow(z: number[]): number[] {

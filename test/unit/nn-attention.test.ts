@@ -12,7 +12,7 @@ import {
   TransformerEncoder,
   TransformerEncoderLayer,
 } from "../../src/nn/transformer.js";
-import { checkCase, fixtures } from "../golden/nn-fixtures.js";
+import { type FixtureRun as Run, fixtureTests } from "./helpers.js";
 
 const { nn } = ig;
 const F64 = { dtype: "float64" as const };
@@ -26,8 +26,6 @@ function assertClose(a: Tensor, b: Tensor, tol = 1e-12, what = "values"): void {
 }
 
 // ---------------------------------------------------------------- against PyTorch
-
-type Run = (xs: Record<string, Tensor>) => Record<string, Tensor | null>;
 
 const mhaRun =
   (m: MultiheadAttention, needWeights = true, averageAttnWeights = true): Run =>
@@ -101,17 +99,7 @@ const builders: Record<string, () => [ig.nn.Module | null, Run]> = {
   },
 };
 
-test("every attention/transformer fixture has a builder", () => {
-  const names = Object.keys(fixtures).filter((k) => !/^(lstm|gru|rnn)/.test(k));
-  assert.deepEqual(names.sort(), Object.keys(builders).sort());
-});
-
-for (const [name, build] of Object.entries(builders)) {
-  test(`${name}: state names, outputs and gradients match PyTorch`, () => {
-    const [m, run] = build();
-    checkCase(fixtures[name], m, run);
-  });
-}
+fixtureTests("attention/transformer", builders, (k) => !/^(lstm|gru|rnn)/.test(k));
 
 // ---------------------------------------------------------------- scaledDotProductAttention
 

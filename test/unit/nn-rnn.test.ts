@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import * as ig from "../../src/index.js";
 import type { Tensor } from "../../src/index.js";
 import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, type RNNBase } from "../../src/nn/rnn.js";
-import { checkCase, fixtures } from "../golden/nn-fixtures.js";
+import { type FixtureRun as Run, fixtureTests } from "./helpers.js";
 
 const F64 = { dtype: "float64" as const };
 const vals = (t: Tensor) => Array.from(t.to("float64").dataSync() as Float64Array);
@@ -19,7 +19,6 @@ function assertClose(a: Tensor, b: Tensor, tol = 1e-12, what = "values"): void {
 
 // ---------------------------------------------------------------- against PyTorch
 
-type Run = (xs: Record<string, Tensor>) => Record<string, Tensor | null>;
 const layerRun =
   (m: RNNBase): Run =>
   (xs): Record<string, Tensor | null> => {
@@ -103,17 +102,7 @@ const builders: Record<string, () => [ig.nn.Module, Run]> = {
   },
 };
 
-test("every recurrent fixture has a builder", () => {
-  const names = Object.keys(fixtures).filter((k) => /^(lstm|gru|rnn)/.test(k));
-  assert.deepEqual(names.sort(), Object.keys(builders).sort());
-});
-
-for (const [name, build] of Object.entries(builders)) {
-  test(`${name}: state names, outputs and gradients match PyTorch`, () => {
-    const [m, run] = build();
-    checkCase(fixtures[name], m, run);
-  });
-}
+fixtureTests("recurrent", builders, (k) => /^(lstm|gru|rnn)/.test(k));
 
 // ---------------------------------------------------------------- parameters and init
 

@@ -3,18 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ig from "../../src/index.js";
-import type { Tensor } from "../../src/index.js";
+import { close, f64, vals } from "./helpers.js";
 
-const f64 = (data: number[] | number[][]) => ig.tensor(data, { dtype: "float64" });
-const vals = (t: Tensor) => Array.from(t.dataSync() as ArrayLike<number>);
-
-function close(got: ArrayLike<number> | number, want: ArrayLike<number> | number, rtol = 1e-12, atol = 1e-14): void {
-  const g = typeof got === "number" ? [got] : got;
-  const w = typeof want === "number" ? [want] : want;
-  assert.equal(g.length, w.length, "length");
-  for (let i = 0; i < w.length; i++)
-    assert.ok(Math.abs(g[i] - w[i]) <= atol + rtol * Math.abs(w[i]), `element ${i}: got ${g[i]}, expected ${w[i]}`);
-}
 
 test("layerNorm of known rows, with weight and bias", () => {
   // [1,2,3,4]: mean 2.5, biased variance 1.25.

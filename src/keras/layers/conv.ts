@@ -1,13 +1,13 @@
 // Convolution and pooling on images laid out channels-last like Keras ([B, H, W, C]); inside, the
 // input is permuted to the NCHW ops and back. Kernels are kept in Keras' layout [kH, kW, in, out].
 import { ShapeError, type Tensor, ValueError } from "../../tensor/index.js";
-import { avgPool2d, conv2d, div, max, maxPool2d, mean, ones, pad, permute, zeros } from "../../ops/index.js";
+import { avgPool2d, conv2d, div, max, maxPool2d, mean, ones, pad, permute } from "../../ops/index.js";
 import { noGrad } from "../../autograd/index.js";
 import type { Parameter } from "../../nn/parameter.js";
-import { type ActivationId, getActivation, type Activation as ActivationFn } from "../activations.js";
-import { getInitializer, type Initializer, type InitializerId, serializeInitializer } from "../initializers.js";
-import { getRegularizer, type Regularizer, type RegularizerId } from "../regularizers.js";
-import { activationConfig, castFloat } from "./core.js";
+import type { Activation as ActivationFn } from "../activations.js";
+import type { Initializer } from "../initializers.js";
+import type { Regularizer } from "../regularizers.js";
+import { castFloat, initWeight, kernelConfig, type KernelLayerArgs, kernelOptions, type KernelOptions } from "./core.js";
 import { checkInt, fmtShape, knownDim, Layer, type LayerArgs, pair, type Shape, single, singleTensor } from "./base.js";
 
 export type Padding = "valid" | "same";
@@ -92,23 +92,17 @@ abstract class Spatial2D extends Layer {
   }
 }
 
-export interface Conv2DArgs extends LayerArgs {
+export interface Conv2DArgs extends KernelLayerArgs {
   filters: number;
   kernelSize: number | number[];
   strides?: number | number[];
   padding?: Padding;
   dilationRate?: number | number[];
   dataFormat?: DataFormat;
-  activation?: ActivationId;
-  useBias?: boolean;
-  kernelInitializer?: InitializerId;
-  biasInitializer?: InitializerId;
-  kernelRegularizer?: RegularizerId;
-  biasRegularizer?: RegularizerId;
 }
 
 /** 2-D convolution of [B, H, W, C] images with `filters` kernels of kernelSize: → [B, H', W', filters]. */
-export class Conv2D extends Spatial2D {
+export class Conv2D extends Spatial2D implements KernelOptions {
   static override className = "Conv2D";
   kernel: Parameter | null = null;
   bias: Parameter | null = null;
@@ -134,12 +128,14 @@ export class Conv2D extends Spatial2D {
     this.dilationRate = pair(n, "dilationRate", args.dilationRate, 1);
     if (this.dilationRate.some((d) => d > 1) && this.strides.some((s) => s > 1))
       throw new ValueError(`${n}: dilationRate > 1 together with strides > 1 is not supported (as in Keras); use one of them`);
-    this.activation = getActivation(args.activation, n);
-    this.useBias = args.useBias ?? true;
-    this.kernelInitializer = getInitializer(args.kernelInitializer ?? "glorotUniform", n);
-    this.biasInitializer = getInitializer(args.biasInitializer ?? "zeros", n);
-    this.kernelRegularizer = getRegularizer(args.kernelRegularizer, n);
-    this.biasRegularizer = getRegularizer(args.biasRegularizer, n);
+    ({
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer,
+      kernelRegularizer: this.kernelRegularizer,
+      biasRegularizer: this.biasRegularizer,
+    } = kernelOptions(n, args));
   }
 
   private get span(): [number, number] {
@@ -151,14 +147,8 @@ export class Conv2D extends Spatial2D {
     this.checkInputShape(s);
     const c = knownDim(this, s, this.axes.c, "channels dim");
     this.inputSpec = { ndim: 4, axes: { [this.axes.c]: c }, layout: this.layout };
-    const k = zeros([...this.kernelSize, c, this.filters], { dtype: this.dtype });
-    this.kernelInitializer.init(k);
-    this.addWeight("kernel", k, this.kernelRegularizer);
-    if (this.useBias) {
-      const b = zeros([this.filters], { dtype: this.dtype });
-      this.biasInitializer.init(b);
-      this.addWeight("bias", b, this.biasRegularizer);
-    }
+    this.addWeight("kernel", initWeight([...this.kernelSize, c, this.filters], this.dtype, this.kernelInitializer), this.kernelRegularizer);
+    if (this.useBias) this.addWeight("bias", initWeight([this.filters], this.dtype, this.biasInitializer), this.biasRegularizer);
     super.build(shape);
   }
 
@@ -186,12 +176,7 @@ export class Conv2D extends Spatial2D {
       strides: [...this.strides],
       padding: this.padding,
       dilationRate: [...this.dilationRate],
-      activation: activationConfig(this, this.activation),
-      useBias: this.useBias,
-      kernelInitializer: serializeInitializer(this.kernelInitializer),
-      biasInitializer: serializeInitializer(this.biasInitializer),
-      kernelRegularizer: this.kernelRegularizer?.toJSON() ?? null,
-      biasRegularizer: this.biasRegularizer?.toJSON() ?? null,
+      ...kernelConfig(this),
     };
   }
 }

@@ -39,8 +39,8 @@ export class InputLayer extends Layer {
   }
 }
 
-export interface DenseArgs extends LayerArgs {
-  units: number;
+/** The activation and the kernel/bias options of Dense and Conv2D. */
+export interface KernelLayerArgs extends LayerArgs {
   activation?: ActivationId;
   useBias?: boolean;
   kernelInitializer?: InitializerId;
@@ -49,8 +49,53 @@ export interface DenseArgs extends LayerArgs {
   biasRegularizer?: RegularizerId;
 }
 
+/** KernelLayerArgs resolved with Keras' defaults (bias on, glorotUniform kernel, zero bias). */
+export interface KernelOptions {
+  readonly activation: ActivationFn;
+  readonly useBias: boolean;
+  readonly kernelInitializer: Initializer;
+  readonly biasInitializer: Initializer;
+  readonly kernelRegularizer: Regularizer | null;
+  readonly biasRegularizer: Regularizer | null;
+}
+
+/** Resolves KernelLayerArgs for the layer named `layer` (errors name it). */
+export function kernelOptions(layer: string, args: KernelLayerArgs): KernelOptions {
+  return {
+    activation: getActivation(args.activation, layer),
+    useBias: args.useBias ?? true,
+    kernelInitializer: getInitializer(args.kernelInitializer ?? "glorotUniform", layer),
+    biasInitializer: getInitializer(args.biasInitializer ?? "zeros", layer),
+    kernelRegularizer: getRegularizer(args.kernelRegularizer, layer),
+    biasRegularizer: getRegularizer(args.biasRegularizer, layer),
+  };
+}
+
+/** The config.json entries of KernelOptions. */
+export function kernelConfig(layer: Layer & KernelOptions): Record<string, unknown> {
+  return {
+    activation: activationConfig(layer, layer.activation),
+    useBias: layer.useBias,
+    kernelInitializer: serializeInitializer(layer.kernelInitializer),
+    biasInitializer: serializeInitializer(layer.biasInitializer),
+    kernelRegularizer: layer.kernelRegularizer?.toJSON() ?? null,
+    biasRegularizer: layer.biasRegularizer?.toJSON() ?? null,
+  };
+}
+
+/** A new weight of the given shape and dtype, filled by an initializer. */
+export function initWeight(shape: number[], dtype: Tensor["dtype"], init: Initializer): Tensor {
+  const t = zeros(shape, { dtype });
+  init.init(t);
+  return t;
+}
+
+export interface DenseArgs extends KernelLayerArgs {
+  units: number;
+}
+
 /** y = activation(x·kernel + bias) over the last dim; kernel [in, units] (Keras layout). */
-export class Dense extends Layer {
+export class Dense extends Layer implements KernelOptions {
   static override className = "Dense";
   kernel: Parameter | null = null;
   bias: Parameter | null = null;
@@ -65,26 +110,22 @@ export class Dense extends Layer {
   constructor(args: DenseArgs) {
     super(args);
     this.units = checkInt(this.name, "units", args?.units);
-    this.activation = getActivation(args.activation, this.name);
-    this.useBias = args.useBias ?? true;
-    this.kernelInitializer = getInitializer(args.kernelInitializer ?? "glorotUniform", this.name);
-    this.biasInitializer = getInitializer(args.biasInitializer ?? "zeros", this.name);
-    this.kernelRegularizer = getRegularizer(args.kernelRegularizer, this.name);
-    this.biasRegularizer = getRegularizer(args.biasRegularizer, this.name);
+    ({
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer,
+      biasInitializer: this.biasInitializer,
+      kernelRegularizer: this.kernelRegularizer,
+      biasRegularizer: this.biasRegularizer,
+    } = kernelOptions(this.name, args));
   }
 
   override build(shape: Shape | Shape[]): void {
     const s = single(this, shape);
     const inDim = knownDim(this, s, -1, "last dimension");
     this.inputSpec = { minNdim: 2, axes: { [-1]: inDim } };
-    const k = zeros([inDim, this.units], { dtype: this.dtype });
-    this.kernelInitializer.init(k);
-    this.addWeight("kernel", k, this.kernelRegularizer);
-    if (this.useBias) {
-      const b = zeros([this.units], { dtype: this.dtype });
-      this.biasInitializer.init(b);
-      this.addWeight("bias", b, this.biasRegularizer);
-    }
+    this.addWeight("kernel", initWeight([inDim, this.units], this.dtype, this.kernelInitializer), this.kernelRegularizer);
+    if (this.useBias) this.addWeight("bias", initWeight([this.units], this.dtype, this.biasInitializer), this.biasRegularizer);
     super.build(shape);
   }
 
@@ -103,12 +144,7 @@ export class Dense extends Layer {
     return {
       ...super.getConfig(),
       units: this.units,
-      activation: activationConfig(this, this.activation),
-      useBias: this.useBias,
-      kernelInitializer: serializeInitializer(this.kernelInitializer),
-      biasInitializer: serializeInitializer(this.biasInitializer),
-      kernelRegularizer: this.kernelRegularizer?.toJSON() ?? null,
-      biasRegularizer: this.biasRegularizer?.toJSON() ?? null,
+      ...kernelConfig(this),
     };
   }
 }

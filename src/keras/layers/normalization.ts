@@ -7,7 +7,7 @@ import { noGrad } from "../../autograd/index.js";
 import type { Parameter } from "../../nn/parameter.js";
 import { getInitializer, type Initializer, type InitializerId, serializeInitializer } from "../initializers.js";
 import { getRegularizer, type Regularizer, type RegularizerId } from "../regularizers.js";
-import { castFloat } from "./core.js";
+import { castFloat, initWeight } from "./core.js";
 import { knownDim, Layer, type LayerArgs, type Shape, single, singleTensor } from "./base.js";
 
 export interface BatchNormalizationArgs extends LayerArgs {
@@ -76,11 +76,7 @@ export class BatchNormalization extends Layer {
     const a = this.axisOf(s.length);
     const c = knownDim(this, s, a, `channel axis (${this.axis})`);
     this.inputSpec = { ndim: s.length, axes: { [a]: c } };
-    const make = (k: keyof BatchNormalization["inits"]) => {
-      const t = zeros([c], { dtype: this.dtype });
-      this.inits[k].init(t);
-      return t;
-    };
+    const make = (k: keyof BatchNormalization["inits"]) => initWeight([c], this.dtype, this.inits[k]);
     if (this.scale) this.addWeight("gamma", make("gamma"), this.regs.gamma);
     if (this.center) this.addWeight("beta", make("beta"), this.regs.beta);
     this.registerBuffer("movingMean", make("movingMean"));
