@@ -7,14 +7,15 @@
       "target_name": "ingot_cpu",
       "sources": [
         "native/cpu/addon.cc",
-        "native/cpu/pool.cc",
+        "native/cpu/threadpool.cc",
         "native/cpu/gemm.cc",
         "native/cpu/matmul.cc",
         "native/cpu/unary.cc",
         "native/cpu/binary.cc",
         "native/cpu/reduce.cc",
         "native/cpu/nn.cc",
-        "native/cpu/conv.cc"
+        "native/cpu/conv.cc",
+        "native/cpu/pool2d.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -65,19 +65,31 @@ export function measureIngot(fn: () => void, between: () => void, opts?: Paramet
   }
 }
 
+const loadAtStart = Number(loadavg()[0].toFixed(2));
+
 /** The CPU, its cores and SIMD flags, and how busy the machine was (other work skews timings). */
 export function machine(): Record<string, unknown> {
   let model = cpus()[0]?.model ?? "unknown";
   let flags = "";
+  let family: string | undefined;
+  let modelNumber: string | undefined;
   try {
     const info = readFileSync("/proc/cpuinfo", "utf8");
     model = /model name\s*:\s*(.*)/.exec(info)?.[1] ?? model;
     flags = /flags\s*:\s*(.*)/.exec(info)?.[1] ?? "";
+    family = /cpu family\s*:\s*(\d+)/.exec(info)?.[1];
+    modelNumber = /^model\s*:\s*(\d+)/m.exec(info)?.[1];
   } catch {
     // not Linux
   }
   const simd = ["avx512f", "avx2", "fma"].filter((f) => flags.split(" ").includes(f));
-  return { cpu: model, cores: cpus().length, simd, loadAverage1m: Number(loadavg()[0].toFixed(2)) };
+  return {
+    cpu: model,
+    family: family && modelNumber ? `${family}/${modelNumber}` : undefined,
+    cores: cpus().length,
+    simd,
+    loadAverage1m: { start: loadAtStart, end: Number(loadavg()[0].toFixed(2)) },
+  };
 }
 
 /** Ingot's side of the versions record. */
@@ -171,7 +183,10 @@ export function writeResult(name: string, body: Record<string, unknown>): string
   const record = {
     benchmark: name,
     date: new Date().toISOString(),
-    command: process.env.npm_lifecycle_event === "bench" ? `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim() : `node ${process.argv.slice(1).map((a) => a.replace(ROOT + "/", "")).join(" ")}`,
+    command:
+      process.env.npm_lifecycle_event === "bench"
+        ? ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" ")
+        : `node ${process.argv.slice(1).map((a) => a.replace(ROOT + "/", "")).join(" ")}`,
     machine: machine(),
     ...body,
   };

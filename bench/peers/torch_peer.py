@@ -34,13 +34,15 @@ def measure(fn, windows=8, window_s=0.25, warmup=3):
 
 
 def blas():
-    """Which BLAS library this process actually loaded (Debian's generic one or OpenBLAS)."""
+    """The BLAS library this process actually mapped: Debian's libblas.so.3 alternative resolves to
+    the reference BLAS or to OpenBLAS (…/openblas-pthread/libblas.so.3)."""
     try:
         with open("/proc/self/maps") as f:
-            maps = f.read()
-        for name in ("openblas", "libmkl", "blis", "libblas"):
-            if name in maps:
-                return [l.split()[-1] for l in maps.splitlines() if name in l][0]
+            paths = {l.split()[-1] for l in f if "/" in l}
+        for name in ("libopenblas", "libblas", "libmkl", "libblis"):
+            hits = sorted(p for p in paths if os.path.basename(p).startswith(name))
+            if hits:
+                return hits[0]
     except OSError:
         pass
     return "unknown"

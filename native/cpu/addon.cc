@@ -10,7 +10,7 @@
 
 #include "binding.h"
 #include "gemm.h"
-#include "pool.h"
+#include "threadpool.h"
 
 namespace ingot {
 namespace {
@@ -130,6 +130,7 @@ Napi::Object module_init(Napi::Env env, Napi::Object exports) {
   init_reduce(env, exports);
   init_nn(env, exports);
   init_conv(env, exports);
+  init_pool(env, exports);
   return exports;
 }
 

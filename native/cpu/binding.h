@@ -118,5 +118,6 @@ void init_binary(Napi::Env env, Napi::Object exports);
 void init_reduce(Napi::Env env, Napi::Object exports);
 void init_nn(Napi::Env env, Napi::Object exports);
 void init_conv(Napi::Env env, Napi::Object exports);
+void init_pool(Napi::Env env, Napi::Object exports);
 
 }  // namespace ingot

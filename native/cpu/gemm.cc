@@ -1,13 +1,14 @@
 // SGEMM after Goto/BLIS: B is packed into KC×NR panels (in L3), A into MC×KC blocks of MR-row
 // panels (in L2), and an MR×NR register-blocked micro-kernel streams them (the B panel stays in
 // L1). Packing transposes with 8×8 register transposes where an operand is contiguous along K.
-// Threads each take a block of C and run the serial algorithm on it.
+// Threads share B's packing and take A blocks dynamically for big products (gemm_shared), or each
+// take one block of C and run the serial algorithm on it for smaller ones.
 #include "gemm.h"
 
 #include <algorithm>
 #include <cstdlib>
 
-#include "pool.h"
+#include "threadpool.h"
 #include "simd.h"
 
 namespace ingot {
@@ -20,6 +21,8 @@ constexpr int64_t MC_MAX = 144;
 constexpr int64_t NC_MAX = 4096;
 // Below this many flops a GEMM runs on the calling thread (waking the pool costs a few µs).
 constexpr double PARALLEL_FLOPS = 1 << 18;
+// From this many flops (and enough rows) the threads share one packing of B (gemm_shared).
+constexpr double SHARED_FLOPS = 1e8;
 
 inline int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -58,7 +61,6 @@ inline void micro(int64_t kc, const float* __restrict a, const float* __restrict
   }
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; k++) {
-    INGOT_PREFETCH(a + 16 * MR, 0);  // the A panel streams from L2
     const V b0 = vload(b), b1 = vload(b + W);
 #pragma GCC unroll 6
     for (int r = 0; r < R; r++) {
@@ -229,6 +231,38 @@ void gemm_block(const Gemm& g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
   }
 }
 
+// Big products (BLIS's way): each KC×NC block of B is packed once, by all threads together, into the
+// caller's buffer; then the threads take MC-row blocks of A (packed into their own buffers) as they
+// come, many per thread, so that one slowed down by other work on its core delays little. Every
+// element is packed once, where cutting C into per-thread blocks would pack A or B once per block.
+void gemm_shared(const Gemm& g, int nt) {
+  const int64_t M = g.M, N = g.N, K = g.K;
+  // A blocks of whole MR-row panels, as many as fit L2 rounded up to a multiple of the thread
+  // count, dealt out evenly (2048 rows on 2 threads: 16 blocks of 21 or 22 panels).
+  const int64_t mp = cdiv(M, MR), mblocks = cdiv(cdiv(mp, MC_MAX / MR), nt) * nt;
+  const int64_t kstep = cdiv(K, cdiv(K, KC));
+  float* bp = bpack.get(size_t(KC * cdiv(std::min(N, NC_MAX), NR) * NR + SLACK));
+  for (int64_t jc = 0; jc < N; jc += NC_MAX) {
+    const int64_t nc = std::min(NC_MAX, N - jc), np = cdiv(nc, NR);
+    for (int64_t pc = 0; pc < K; pc += kstep) {
+      const int64_t kc = std::min(kstep, K - pc);
+      const bool acc = g.accumulate || pc > 0, last = pc + kc == K;
+      const int64_t pgroups = std::min<int64_t>(np, 4 * nt);
+      parallel_tasks(pgroups, [&](int64_t t) {
+        for (int64_t p = np * t / pgroups; p < np * (t + 1) / pgroups; p++)
+          pack_b_panel(g, pc, kc, jc + p * NR, std::min(NR, nc - p * NR), bp + p * NR * kc);
+      });
+      parallel_tasks(mblocks, [&](int64_t ib) {
+        const int64_t ic = mp * ib / mblocks * MR, m = std::min(M, mp * (ib + 1) / mblocks * MR) - ic;
+        if (m <= 0) return;
+        float* ap = apack.get(size_t(MC_MAX * KC + SLACK));
+        pack_a(g, ic, m, pc, kc, ap);
+        compute(g, ap, ic, m, bp, jc, nc, kc, acc, last);
+      });
+    }
+  }
+}
+
 void sgemm_impl(const Gemm& g, bool allow_parallel) {
   const int64_t M = g.M, N = g.N, K = g.K;
   if (M <= 0 || N <= 0) return;
@@ -244,12 +278,14 @@ void sgemm_impl(const Gemm& g, bool allow_parallel) {
     gemm_block(g, 0, M, 0, N);
     return;
   }
-  // C is cut into tm × tn blocks, one task each, every task packing its own A rows and B columns:
-  // one dispatch per GEMM and no shared buffers. Pick the grid that packs the fewest elements
-  // (A is packed tn times, B tm times). Big products get up to 8 tasks per thread (≥ 25 MFLOP
-  // each, so the repacking stays below 1 %): threads take them as they come, and one slowed down
-  // by another process's work on its core holds the others up for one small task at most.
-  const int64_t tasks = std::max<int64_t>(1, std::min<int64_t>(8, int64_t(flops / (25e6 * nt)))) * nt;
+  if (flops >= SHARED_FLOPS && M >= 4 * MC_MAX) {
+    gemm_shared(g, nt);
+    return;
+  }
+  // Smaller products: C is cut into tm × tn blocks, one task each, every task packing its own A
+  // rows and B columns (one dispatch, no shared buffers). The grid packs the fewest elements (A is
+  // packed tn times, B tm times).
+  const int64_t tasks = nt;
   int64_t tm = 1, tn = tasks;
   double best = -1;
   for (int64_t a = 1; a <= tasks; a++) {

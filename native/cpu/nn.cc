@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "binding.h"
-#include "pool.h"
+#include "threadpool.h"
 #include "simd.h"
 #include "vmath.h"
 

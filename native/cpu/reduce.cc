@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "binding.h"
-#include "pool.h"
+#include "threadpool.h"
 #include "simd.h"
 
 namespace ingot {

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "binding.h"
-#include "pool.h"
+#include "threadpool.h"
 
 namespace ingot {
 

@@ -143,20 +143,27 @@ test("sgemm across block edges, in every transpose, batched and broadcast, fused
   agrees("batched, b broadcast", (x, y) => ig.matmul(x, y), [rnd([3, 2, 37, 70]), rnd([70, 45])]);
   agrees("batched, both transposed", (x, y) => ig.matmul(x.transpose(1, 2), y.transpose(1, 2)), [rnd([4, 70, 37]), rnd([4, 45, 70])]);
   agrees("many small products", (x, y) => ig.bmm(x, y), [rnd([64, 9, 7]), rnd([64, 7, 11])]);
+  // Big enough for the threads to share one packing of B (M ≥ 576, ≥ 10⁸ flops).
+  agrees("shared packing, aᵀ·b", (x, y) => ig.matmul(x.t(), y), [rnd([301, 601]), rnd([301, 290])], 3e-4);
   agrees("linear with bias", (x, w, bias) => ig.linear(x, w, bias), [rnd([200, 3, 33]), rnd([130, 33]), rnd([130])]);
   gradsAgree("linear gradients", (x, w, bias) => ig.linear(x, w, bias), [rnd([64, 100]), rnd([70, 100]), rnd([70])]);
 });
 
 test("sgemm gives bit-identical results on 1 and 2 threads (no split of the K sums)", { skip }, () => {
-  const a = rnd([300, 500]);
-  const b = rnd([500, 200]);
   const prev = getNumThreads();
   try {
-    setNumThreads(1);
-    const one = ig.matmul(a, b).toFlatArray();
-    setNumThreads(2);
-    const two = ig.matmul(a, b).toFlatArray();
-    assert.deepEqual(two, one);
+    for (const [m, k, n] of [
+      [300, 500, 200],
+      [700, 300, 260],
+    ]) {
+      const a = rnd([m, k]);
+      const b = rnd([k, n]);
+      setNumThreads(1);
+      const one = ig.matmul(a, b).toFlatArray();
+      setNumThreads(2);
+      const two = ig.matmul(a, b).toFlatArray();
+      assert.deepEqual(two, one);
+    }
   } finally {
     setNumThreads(prev);
   }

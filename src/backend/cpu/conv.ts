@@ -1,5 +1,5 @@
 // cpu kernels for conv2d and its two backward passes (im2col + SGEMM) and for 2-D pooling
-// (native/cpu/conv.cc). Inputs arrive contiguous (a view at an offset is passed as a subarray).
+// (native/cpu/conv.cc, pool2d.cc). Inputs arrive contiguous (a view at an offset is passed as a subarray).
 import type { Tensor } from "../../tensor/index.js";
 import type { Conv2dAttrs } from "../../ops/conv.js";
 import type { AvgPool2dAttrs, MaxPool2dAttrs } from "../../ops/pool.js";

@@ -1,4 +1,4 @@
-// cpu kernels for elementwise ops (native/cpu/elementwise.cc): unary math and activations, binary
+// cpu kernels for elementwise ops (native/cpu/unary.cc, binary.cc): unary math and activations, binary
 // arithmetic and comparisons with broadcasting, where, maskedFill, copies and casts.
 import type { DType, Tensor } from "../../tensor/index.js";
 import { registerKernel } from "../registry.js";
@@ -10,7 +10,7 @@ const FI: DType[] = ["float32", "int32"];
 const FIB: DType[] = ["float32", "int32", "bool"];
 const PLAIN: DType[] = ["float32", "float64", "int32", "bool", "int8", "uint8"];
 
-// Op codes of native/cpu/elementwise.cc (enum UnaryOp / BinaryOp).
+// Op codes of native/cpu/unary.cc and binary.cc (enum UnaryOp / BinaryOp).
 const UNARY = [
   "neg", "exp", "abs", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sign", "sin", "cos", "tanh", "sigmoid",
   "erf", "floor", "ceil", "round", "relu", "leakyRelu", "elu", "gelu", "geluTanh", "silu", "softplus", "clamp", "logicalNot",

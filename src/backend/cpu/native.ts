@@ -73,7 +73,7 @@ export function nativeInfo(): { loaded: boolean; isa?: string; threads?: number;
   return { loaded: false, error: state === "failed" ? failure : "not loaded yet" };
 }
 
-/** dtype codes of native/cpu (enum DT in elementwise.cc). */
+/** dtype codes of native/cpu (enum DT in ew.h). */
 export const DT: Partial<Record<DType, number>> = { float32: 0, int32: 1, bool: 2, float64: 3 };
 
 /** Writes [offset, ...strides] of t read as `shape` (broadcast dims get stride 0) at P[i]; returns the next index. */

@@ -2,7 +2,7 @@
 // | next task): threads claim tasks by compare-and-swap on it, so a thread that wakes late can never
 // claim a task of a newer job. Idle workers spin for a short while (kernel calls come in bursts
 // from JavaScript), then sleep on a condition variable.
-#include "pool.h"
+#include "threadpool.h"
 
 #include <atomic>
 #include <chrono>
