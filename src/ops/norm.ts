@@ -6,14 +6,9 @@ import { defineOp, runOpMulti, type OpDef } from "./op.js";
 import { checkDType, FLOATS } from "./util.js";
 import { add, div, mul, sub } from "./binary.js";
 import { copy_ } from "./inplace.js";
+import type { LayerNormAttrs } from "../backend/contracts.js";
 import { to } from "./view.js";
 
-interface LayerNormAttrs {
-  normalizedShape: number[];
-  eps: number;
-  hasWeight: boolean;
-  hasBias: boolean;
-}
 
 /** Checks an optional per-feature parameter: the expected shape and the input's dtype. */
 function checkParam(op: string, what: string, t: Tensor, shape: readonly number[], x: Tensor, expected: string): void {

@@ -3,22 +3,9 @@
 import { DTypeError, shapeStr, ShapeError, shapesEqual, type Tensor, ValueError } from "../tensor/index.js";
 import { defineOp, runInplace } from "../ops/index.js";
 import { registerKernel } from "../backend/registry.js";
+import type { AdamUpdateAttrs } from "../backend/contracts.js";
 
-export interface AdamUpdateAttrs {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** The step number after this update (1 on the first), for the bias corrections. */
-  step: number;
-  /** AdamW: decay the parameter directly (p ← p·(1 − lr·wd)) instead of adding wd·p to the gradient. */
-  decoupled: boolean;
-  /** Use the running maximum of expAvgSq (the 5th input) in the denominator. */
-  amsgrad?: boolean;
-  /** Ascend instead of descend. */
-  maximize?: boolean;
-}
+export type { AdamUpdateAttrs };
 
 const NAMES = ["param", "grad", "expAvg", "expAvgSq", "maxExpAvgSq"];
 

@@ -2,6 +2,7 @@
 // crossEntropy (+ backward), layerNorm (+ backward), embedding (+ backward) and adamUpdate_.
 import type { Tensor } from "../../tensor/index.js";
 import { registerKernel } from "../registry.js";
+import { layerNormRows, type AdamUpdateAttrs, type LayerNormAttrs } from "../contracts.js";
 import { native, P, putView } from "./native.js";
 import { flat, MAX_DIMS, refKernel } from "./util.js";
 
@@ -64,17 +65,7 @@ registerKernel(
   { contiguous: true },
 );
 
-interface LayerNormAttrs {
-  normalizedShape: number[];
-  eps: number;
-  hasWeight: boolean;
-  hasBias: boolean;
-}
 
-function rowsOf(x: Tensor, normalizedShape: readonly number[]): [number, number] {
-  const n = normalizedShape.reduce((a, b) => a * b, 1);
-  return [n === 0 ? 0 : x.size / n, n];
-}
 
 // inputs: x, weight?, bias?   outputs: y, mean, rstd
 registerKernel(
@@ -82,7 +73,7 @@ registerKernel(
   "cpu",
   F,
   (inputs, outputs, a: LayerNormAttrs) => {
-    const [rows, n] = rowsOf(inputs[0], a.normalizedShape);
+    const [rows, n] = layerNormRows(inputs[0], a.normalizedShape);
     P[0] = rows;
     P[1] = n;
     P[2] = a.eps;
@@ -99,7 +90,7 @@ registerKernel(
   "cpu",
   F,
   (inputs, outputs, a: { normalizedShape: number[]; hasWeight: boolean }) => {
-    const [rows, n] = rowsOf(inputs[1], a.normalizedShape);
+    const [rows, n] = layerNormRows(inputs[1], a.normalizedShape);
     P[0] = rows;
     P[1] = n;
     P[2] = a.hasWeight ? 1 : 0;
@@ -138,17 +129,6 @@ registerKernel(
   { contiguous: true },
 );
 
-interface AdamUpdateAttrs {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  step: number;
-  decoupled: boolean;
-  amsgrad?: boolean;
-  maximize?: boolean;
-}
 
 // In place on [param, grad, expAvg, expAvgSq, maxExpAvgSq?] (contiguous, any offsets).
 registerKernel(

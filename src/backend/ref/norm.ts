@@ -2,29 +2,19 @@
 // computed in float64 with two passes (mean, then squared deviations) and rounded once when written.
 import type { Generator, Tensor } from "../../tensor/index.js";
 import { registerKernel } from "../registry.js";
+import { layerNormRows, type LayerNormAttrs } from "../contracts.js";
 import { readF64, writeOut } from "./iter.js";
 
 const F = ["float32", "float64"] as const;
 
-interface LayerNormAttrs {
-  normalizedShape: number[];
-  eps: number;
-  hasWeight: boolean;
-  hasBias: boolean;
-}
 
-/** Rows × row length of x when the last `normalizedShape.length` dims are normalized together. */
-function rowsOf(x: Tensor, normalizedShape: readonly number[]): [number, number] {
-  const inner = normalizedShape.reduce((a, b) => a * b, 1);
-  return [inner === 0 ? 0 : x.size / inner, inner];
-}
 
 // inputs: x, weight?, bias?   outputs: y, mean, rstd (x's leading dims, trailing dims of size 1)
 registerKernel("layerNorm", "ref", F, (inputs, [y, meanOut, rstdOut], a: LayerNormAttrs) => {
   const x = readF64(inputs[0]);
   const w = a.hasWeight ? readF64(inputs[1]) : null;
   const b = a.hasBias ? readF64(inputs[a.hasWeight ? 2 : 1]) : null;
-  const [rows, n] = rowsOf(inputs[0], a.normalizedShape);
+  const [rows, n] = layerNormRows(inputs[0], a.normalizedShape);
   const out = new Float64Array(x.length);
   const means = new Float64Array(rows);
   const rstds = new Float64Array(rows);
@@ -55,7 +45,7 @@ registerKernel("layerNorm", "ref", F, (inputs, [y, meanOut, rstdOut], a: LayerNo
 registerKernel("layerNormBackward", "ref", F, (inputs, [dxOut, dwOut, dbOut], a: { normalizedShape: number[]; hasWeight: boolean }) => {
   const [g, x, mean, rstd] = inputs.slice(0, 4).map(readF64);
   const w = a.hasWeight ? readF64(inputs[4]) : null;
-  const [rows, n] = rowsOf(inputs[1], a.normalizedShape);
+  const [rows, n] = layerNormRows(inputs[1], a.normalizedShape);
   const dx = new Float64Array(x.length);
   const dw = new Float64Array(n);
   const db = new Float64Array(n);
