@@ -2,3 +2,4 @@
 export * from "./gpt.js";
 export * from "./kv-cache.js";
 export * from "./generate.js";
+export * from "./gpt-io.js";
