@@ -15,7 +15,9 @@
         "native/cpu/reduce.cc",
         "native/cpu/nn.cc",
         "native/cpu/conv.cc",
-        "native/cpu/pool2d.cc"
+        "native/cpu/pool2d.cc",
+        "native/cpu/quant.cc",
+        "native/cpu/attention.cc"
       ],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -4,11 +4,13 @@ import * as ig from "../src/index.js";
 import { machine, ingotVersions } from "./common.js";
 import { sgemm } from "./sgemm.js";
 import { cnn, mlp } from "./train.js";
+import { quant } from "./quant.js";
+import { lm } from "./lm.js";
 
 const args = process.argv.slice(2);
 const slow = args.includes("--slow");
 const chosen = args.filter((a) => !a.startsWith("--"));
-const all: Record<string, () => void> = { sgemm, mlp, cnn: () => cnn(slow) };
+const all: Record<string, () => void> = { sgemm, mlp, cnn: () => cnn(slow), lm, quant };
 for (const name of chosen)
   if (!all[name]) {
     console.error(`bench: unknown benchmark '${name}'; choose from ${Object.keys(all).join(", ")}`);

@@ -12,4 +12,10 @@ export { parseIdx, readIdx, loadMnist, dataRoot, type MnistSplit } from "./data/
 export * as data from "./data/index.js";
 export * as text from "./text/index.js";
 export * as models from "./models/index.js";
+export * as compress from "./compress/index.js";
+export * as train from "./train/index.js";
+export * as serve from "./serve/index.js";
 export { VERSION } from "./version.js";
+export * as tensorboard from "./tensorboard/index.js";
+export * as finetune from "./finetune/index.js";
+export * as tracking from "./tracking/index.js";

@@ -13,6 +13,10 @@
 #include "threadpool.h"
 
 namespace ingot {
+
+void init_attention(Napi::Env env, Napi::Object exports);  // attention.cc
+void init_quant(Napi::Env env, Napi::Object exports);  // quant.cc: compress.quantize's low-bit kernels
+
 namespace {
 
 // Bumped whenever the JavaScript ↔ C++ calling convention changes; the loader refuses a stale build.
@@ -131,6 +135,8 @@ Napi::Object module_init(Napi::Env env, Napi::Object exports) {
   init_nn(env, exports);
   init_conv(env, exports);
   init_pool(env, exports);
+  init_quant(env, exports);
+  init_attention(env, exports);
   return exports;
 }
 

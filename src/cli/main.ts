@@ -11,9 +11,15 @@ Options:
   -v, --version    print the version
 
 Commands:
-  train <recipe>   train a recipe (mnist-mlp, cnn, regression-mlp) and save the model folder
+  train <recipe>   train a recipe (mnist-mlp, cnn, regression-mlp, lenet300, char-gpt) and save the model folder
   eval <modelDir>  compute a saved model's test metrics again, as its card.json records them
+  generate <dir>   continue a prompt with a GPT model folder (--prompt TEXT, sampling options, --stream)
+  serve <modelDir>...  serve model folders over HTTP: predict, OpenAI-compatible completions, metrics
   info [modelDir]  the backend in use and its kernels; with a folder: its layers, parameters and files
+  pretrain mlm     masked-LM pretraining of a BERT on a folder of text (--corpus DIR)
+  finetune <dir>   fine-tune a BERT folder as a classifier (--task classify --data FILE.jsonl; --lora, --freeze)
+  compress <modelDir>  quantize, prune, factorize or distill a saved model; report size, accuracy, latency
+  runs list|show|compare|rm  the recorded runs (~/.ingot/runs.db, INGOT_HOME moves it): config, metrics, lineage
 
 Run 'ingot <command> --help' for a command's options.
 
@@ -38,6 +44,30 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (cmd === "eval") {
     const { run } = await import("./eval.js");
+    return run(rest);
+  }
+  if (cmd === "generate") {
+    const { run } = await import("./generate.js");
+    return run(rest);
+  }
+  if (cmd === "compress") {
+    const { run } = await import("./compress.js");
+    return run(rest);
+  }
+  if (cmd === "serve") {
+    const { run } = await import("./serve.js");
+    return run(rest);
+  }
+  if (cmd === "pretrain") {
+    const { run } = await import("./pretrain.js");
+    return run(rest);
+  }
+  if (cmd === "finetune") {
+    const { run } = await import("./finetune.js");
+    return run(rest);
+  }
+  if (cmd === "runs") {
+    const { run } = await import("./runs.js");
     return run(rest);
   }
   if (cmd === "info") {

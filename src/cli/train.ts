@@ -2,7 +2,8 @@
 // saves the model folder, and reports a progress bar and tables, or one JSON line with --json.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { RECIPES } from "./recipes/index.js";
-import { type Log, parseCli, reportError, type TrainOptions, type TrainResult, UsageError } from "./recipes/common.js";
+import * as ingot from "../index.js";
+import { datasetDir, isImageDataset, type Log, parseCli, reportError, type TrainOptions, type TrainResult, UsageError } from "./recipes/common.js";
 import { bytes, epochTable, formatNumber, formatPairs, grouped, percent } from "./progress-table.js";
 
 export const TRAIN_HELP = `Usage: ingot train <recipe> [options]
@@ -11,6 +12,8 @@ Recipes:
 ${Object.values(RECIPES)
   .map((r) => `  ${r.name.padEnd(16)} ${r.summary}`)
   .join("\n")}
+  char-gpt         a character-level GPT on a text file (nanoGPT's shakespeare_char; --size tiny|small|baby);
+                   see 'ingot train char-gpt --help'
 
 Options:
   --dataset NAME     the dataset (see the recipe; default its first)
@@ -24,13 +27,15 @@ Options:
   --test-limit N     evaluate on the first N test samples
   --download         fetch a missing MNIST / Fashion-MNIST into ~/.cache/ingot
   --json             print one JSON object as the last line (progress goes to stderr)
+  --logdir DIR       also write TensorBoard event files (DIR/train, DIR/validation): tensorboard --logdir DIR
+  --no-track         do not record the run in the run store (INGOT_HOME/runs.db, default ~/.ingot; see ingot runs)
   -h, --help         show this help
 
 Example: ingot train mnist-mlp --data ../shared/data/mnist --json
 `;
 
 /** Parses `ingot train` arguments (defaults from the recipe); throws UsageError on mistakes. */
-export function parseTrainArgs(args: string[]): { recipe: string; opts: Omit<TrainOptions, "log"> } | "help" {
+export function parseTrainArgs(args: string[]): { recipe: string; opts: Omit<TrainOptions, "log"> & Observation } | "help" {
   const parsed = parseCli("ingot train", args, {
     dataset: { type: "string" },
     data: { type: "string" },
@@ -43,11 +48,13 @@ export function parseTrainArgs(args: string[]): { recipe: string; opts: Omit<Tra
     "test-limit": { type: "string" },
     download: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
+    logdir: { type: "string" },
+    "no-track": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
   const { values: v, positionals } = parsed;
   if (v.help) return "help";
-  const names = Object.keys(RECIPES).join(", ");
+  const names = [...Object.keys(RECIPES), "char-gpt"].join(", ");
   if (positionals.length === 0) throw new UsageError(`ingot train: name a recipe (${names}); e.g. ingot train mnist-mlp --json`);
   if (positionals.length > 1) throw new UsageError(`ingot train: one recipe at a time, got ${positionals.map((p) => `'${p}'`).join(" ")}`);
   const recipe = RECIPES[positionals[0]];
@@ -74,8 +81,16 @@ export function parseTrainArgs(args: string[]): { recipe: string; opts: Omit<Tra
       download: v.download,
       json: v.json,
       command: ["ingot", "train", ...args].join(" "),
+      logdir: v.logdir ?? null,
+      track: !v["no-track"],
     },
   };
+}
+
+/** How a run is observed: TensorBoard logs (--logdir) and the run store (unless --no-track). */
+export interface Observation {
+  logdir: string | null;
+  track: boolean;
 }
 
 /** An integer option ≥ min, or null when absent. */
@@ -122,20 +137,59 @@ function filesText(dir: string): string {
   return ["config.json", "model.safetensors", "card.json"].map((f) => `${f} ${bytes(fileSize(`${dir}/${f}`))}`).join(", ");
 }
 
+/** The run store's run and the TensorBoard callback for one `ingot train` (tracking failures only warn). */
+function observe(recipe: string, opts: Omit<TrainOptions, "log">, logdir: string | null, track: boolean): ingot.tracking.TrainingObserver {
+  let dir: string | null = null;
+  try {
+    if (isImageDataset(opts.dataset)) dir = datasetDir("ingot train", opts.dataset, opts.data);
+  } catch {
+    // The recipe reports missing data itself.
+  }
+  const config = { recipe, dataset: opts.dataset, epochs: opts.epochs, batch_size: opts.batchSize, lr: opts.lr, seed: opts.seed, limit: opts.limit, test_limit: opts.testLimit, out: opts.out, backend: ingot.getBackend() };
+  return new ingot.tracking.TrainingObserver(
+    { name: recipe, kind: "train", command: opts.command, config, seed: opts.seed, dataset: opts.dataset },
+    { track, logdir, datasetDir: dir, warn: (m) => process.stderr.write(`ingot train: ${m}\n`) },
+  );
+}
+
 function fileSize(p: string): number {
   return existsSync(p) ? statSync(p).size : 0;
 }
 
 export async function run(args: string[]): Promise<number> {
+  // char-gpt has options of its own (src/cli/train-lm.ts): the recipe name may come after flags.
+  const lmAt = args.findIndex((a, i) => a === "char-gpt" && (i === 0 || !args[i - 1].startsWith("-") || /^--(json|resume|download)$/.test(args[i - 1])));
+  if (lmAt >= 0) {
+    const lm = await import("./train-lm.js");
+    return lm.run(args.filter((_, i) => i !== lmAt));
+  }
   try {
     const parsed = parseTrainArgs(args);
     if (parsed === "help") {
       process.stdout.write(TRAIN_HELP);
       return 0;
     }
-    const log: Log = parsed.opts.json ? process.stderr : process.stdout;
-    const result = await RECIPES[parsed.recipe].train({ ...parsed.opts, log });
-    process.stdout.write(parsed.opts.json ? resultJson(result) + "\n" : resultReport(result, filesText(result.out)));
+    const { logdir, track, ...opts } = parsed.opts;
+    const log: Log = opts.json ? process.stderr : process.stdout;
+    const observer = observe(parsed.recipe, opts, logdir, track);
+    let result: TrainResult;
+    try {
+      result = await RECIPES[parsed.recipe].train({ ...opts, log, callbacks: observer.callbacks } as TrainOptions);
+    } catch (e) {
+      observer.fail(e);
+      throw e;
+    }
+    const r = result;
+    const metrics = { train_loss: r.train_loss, train_accuracy: r.train_accuracy, test_loss: r.test_loss, test_accuracy: r.test_accuracy, epochs: r.epochs, seconds: r.seconds, samples_per_second: r.samples_per_second, params: r.params };
+    observer.end({ modelDir: r.out, metrics, history: r.history });
+    const runId = observer.run?.id ?? null;
+    if (opts.json) process.stdout.write(resultJson({ ...result, run_id: runId, logdir } as TrainResult) + "\n");
+    else {
+      const extra: [string, string][] = [];
+      if (runId) extra.push(["run", `${runId} recorded: ingot runs show ${runId}`]);
+      if (logdir) extra.push(["tensorboard", `tensorboard --logdir ${logdir}`]);
+      process.stdout.write(resultReport(result, filesText(result.out)) + (extra.length ? formatPairs(extra) : ""));
+    }
     return 0;
   } catch (e) {
     return reportError("ingot train", e);

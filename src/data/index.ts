@@ -16,3 +16,4 @@ export * from "./report.js";
 export * from "./transforms.js";
 export * from "./augment.js";
 export { pickGenerator, takeRows, type Rows } from "./util.js";
+export * from "./date-task.js";

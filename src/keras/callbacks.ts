@@ -9,6 +9,7 @@ import { getLearningRate, setLearningRate } from "./optimizers.js";
 
 export { Callback, CustomCallback, History, type CustomCallbackArgs, type Logs } from "./history.js";
 export { ProgbarLogger } from "./progress.js";
+export { TensorBoard, tensorboard, type TensorBoardArgs } from "./callbacks-tensorboard.js";
 
 type Mode = "auto" | "min" | "max";
 

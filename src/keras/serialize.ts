@@ -13,8 +13,22 @@ export interface SaveOptions {
   card?: Record<string, unknown>;
 }
 
+/**
+ * The `quantization` block of config.json when compress.quantize replaced layers (each quantized
+ * layer describes itself with quantizationInfo()); the layers themselves rebuild from their configs.
+ */
+function quantizationOf(m: Model): Record<string, unknown> | null {
+  const layers: Record<string, unknown> = {};
+  for (const [name, l] of m.namedModules()) {
+    const info = (l as { quantizationInfo?: () => unknown }).quantizationInfo?.();
+    if (info) layers[name] = info;
+  }
+  return Object.keys(layers).length ? { format: "ingot.quantization", version: 1, layers } : null;
+}
+
 /** The model's config.json content. */
 export function modelConfig(m: Model): Record<string, unknown> {
+  const quantization = quantizationOf(m);
   return {
     format: CONFIG_FORMAT,
     formatVersion: CONFIG_VERSION,
@@ -22,6 +36,7 @@ export function modelConfig(m: Model): Record<string, unknown> {
     config: m.getConfig(),
     // The compile settings when they are names (a loss or metric function cannot be saved).
     compile: m.compiled?.config ?? null,
+    ...(quantization ? { quantization } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import { IngotError } from "../tensor/index.js";
 import { loadModelDir, saveModelDir } from "../io/model-dir.js";
 import { loadTokenizer, type Tokenizer } from "../text/index.js";
 import { GPT, type GPTConfig } from "./gpt.js";
+import { quantizationBlock, restoreQuantization } from "../compress/quantize.js";
 
 /** The name config.json's `architecture` field carries for a GPT folder. */
 export const GPT_ARCHITECTURE = "gpt";
@@ -39,8 +40,10 @@ export function saveGPT(dir: string, model: GPT, opts: SaveGPTOptions = {}): voi
     writeFileSync(tmp, JSON.stringify(opts.tokenizer.toJSON()) + "\n");
     renameSync(tmp, path);
   }
+  // A model quantized by compress.quantize records its quantized layers, so loadGPT can rebuild them.
+  const quantization = quantizationBlock(model);
   saveModelDir(dir, {
-    config: { ...opts.extraConfig, architecture: GPT_ARCHITECTURE, gpt: { ...model.config } },
+    config: { ...opts.extraConfig, ...(quantization ? { quantization } : {}), architecture: GPT_ARCHITECTURE, gpt: { ...model.config } },
     weights,
     card: opts.card ?? {},
   });
@@ -52,6 +55,7 @@ export function loadGPT(dir: string): LoadedGPT {
   if (config.architecture !== GPT_ARCHITECTURE || typeof config.gpt !== "object" || config.gpt === null)
     throw new IngotError(`loadGPT: ${dir}/config.json is not a GPT folder (architecture is '${String(config.architecture)}', expected '${GPT_ARCHITECTURE}')`);
   const model = new GPT(config.gpt as Partial<GPTConfig>);
+  if (config.quantization) restoreQuantization(model, config.quantization, `${dir}/config.json`);
   if (!("lm_head.weight" in weights)) weights["lm_head.weight"] = weights["transformer.wte.weight"];
   model.loadStateDict(weights);
   model.eval();

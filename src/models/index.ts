@@ -3,3 +3,6 @@ export * from "./gpt.js";
 export * from "./kv-cache.js";
 export * from "./generate.js";
 export * from "./gpt-io.js";
+export * from "./bert.js";
+export * from "./bert-io.js";
+export * from "./seq2seq.js";

@@ -1,15 +1,17 @@
-// Attention: scaledDotProductAttention (PyTorch 2's F.scaled_dot_product_attention, written with ops)
-// and MultiheadAttention with PyTorch's parameter names, masks and head layout.
+// Attention: scaledDotProductAttention (PyTorch 2's F.scaled_dot_product_attention) and MultiheadAttention
+// with PyTorch's parameter names, masks and head layout; both run the fused op unless weights are needed.
 import { broadcastShapes, type DType, DTypeError, isFloatDType, shapeStr, ShapeError, type Tensor, ValueError } from "../tensor/index.js";
 import { add, concat, expand, logicalNot, maskedFill, mean, mul, permute, reshape, slice, squeeze, tensor, to, transpose, unsqueeze, zeros } from "../ops/index.js";
 import { linear, matmul } from "../ops/matmul.js";
 import { softmax } from "../ops/softmax.js";
 import { dropout } from "../ops/dropout.js";
+import { scaledDotProductAttention as fusedAttention } from "../ops/attention.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
 import { checkSize, Linear } from "./linear.js";
 import { constant_, xavierNormal_, xavierUniform_ } from "./init.js";
 import { empty } from "./util.js";
+import { isGradEnabled } from "../autograd/grad-mode.js";
 
 export interface ScaledDotProductAttentionOptions {
   /**
@@ -27,15 +29,27 @@ export interface ScaledDotProductAttentionOptions {
 
 /**
  * softmax(q·kᵀ·scale + mask)·v over the last two dims: q [..., L, E], k [..., S, E], v [..., S, Ev]
- * (leading dims broadcast, e.g. [B, H, L, D]) → [..., L, Ev].
+ * (leading dims broadcast, e.g. [B, H, L, D]) → [..., L, Ev]. 4-d inputs with equal [B, H] and a
+ * constant mask run the fused op (no [L, S] weights in memory); other cases are written with ops.
  * @example const y = scaledDotProductAttention(q, k, v, {isCausal: true}); // (B, H, T, D)
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions = {}): Tensor {
-  return attend(q, k, v, opts)[0];
+  return attend(q, k, v, opts, false)[0];
 }
 
-/** scaledDotProductAttention that also returns the attention weights [..., L, S] (after dropout). */
-function attend(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions = {}): [Tensor, Tensor] {
+/** Whether the fused op computes exactly this attention: 4-d q, k, v with the same [B, H] and a mask without gradient. */
+function fusable(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null | undefined): boolean {
+  const same = (t: Tensor) => t.ndim === 4 && t.shape[0] === q.shape[0] && t.shape[1] === q.shape[1];
+  return q.ndim === 4 && same(k) && same(v) && !(mask && mask.requiresGrad && isGradEnabled());
+}
+
+/**
+ * scaledDotProductAttention that also returns the attention weights [..., L, S] (after dropout) when
+ * `weights` is true; otherwise the second entry is null and the fused op runs where it can.
+ */
+function attend(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions, weights: true): [Tensor, Tensor];
+function attend(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions, weights: boolean): [Tensor, Tensor | null];
+function attend(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions, weights: boolean): [Tensor, Tensor | null] {
   const name = "scaledDotProductAttention";
   if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2)
     throw new ShapeError(`${name}: q, k and v need at least 2 dims [..., seq, features], got ${shapeStr(q.shape)}, ${shapeStr(k.shape)} and ${shapeStr(v.shape)}`);
@@ -49,20 +63,19 @@ function attend(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttention
   const p = opts.dropoutP ?? 0;
   if (!(p >= 0 && p < 1)) throw new ValueError(`${name}: dropoutP must be in [0, 1), got ${p}`);
   let mask = opts.attnMask ?? null;
-  if (opts.isCausal) {
-    if (mask) throw new ValueError(`${name}: pass either attnMask or isCausal, not both (fold the causal mask into attnMask)`);
-    mask = causalMask(L, S);
-  }
+  const isCausal = !!opts.isCausal;
+  if (isCausal && mask) throw new ValueError(`${name}: pass either attnMask or isCausal, not both (fold the causal mask into attnMask)`);
   const scale = opts.scale ?? 1 / Math.sqrt(E);
+  if (!weights && fusable(q, k, v, mask)) {
+    if (mask) checkMask(mask, [...q.shape.slice(0, 3), S]);
+    return [fusedAttention(q, k, v, { attnMask: mask, isCausal, scale, dropoutP: p }), null];
+  }
+  if (isCausal) mask = causalMask(L, S);
   // NOTE: scale q before the product (as PyTorch's math path does): L·E multiplications, not L·S.
   let scores = matmul(mul(q, scale), transpose(k, -2, -1)); // (..., L, S)
   if (mask) {
-    const b = broadcastShapes(`${name}: attnMask ${shapeStr(mask.shape)} vs the scores`, mask.shape, scores.shape);
-    if (shapeStr(b) !== shapeStr(scores.shape))
-      throw new ShapeError(`${name}: attnMask ${shapeStr(mask.shape)} must broadcast to the scores' shape ${shapeStr(scores.shape)} ([..., L, S]) without enlarging it`);
-    if (mask.dtype === "bool") scores = maskedFill(scores, logicalNot(mask), -Infinity);
-    else if (isFloatDType(mask.dtype)) scores = add(scores, to(mask, q.dtype));
-    else throw new DTypeError(`${name}: attnMask has dtype ${mask.dtype}; expected bool (true = attend) or a float additive mask`);
+    checkMask(mask, scores.shape);
+    scores = mask.dtype === "bool" ? maskedFill(scores, logicalNot(mask), -Infinity) : add(scores, to(mask, q.dtype));
   }
   // NOTE: a query whose keys are all masked gets NaN weights, as in PyTorch; masks should leave one key.
   let w = softmax(scores, -1);
@@ -70,11 +83,29 @@ function attend(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttention
   return [matmul(w, v), w];
 }
 
+/** Throws unless the mask broadcasts to the scores without enlarging them and is bool or float. */
+function checkMask(mask: Tensor, scores: readonly number[]): void {
+  const name = "scaledDotProductAttention";
+  const b = broadcastShapes(`${name}: attnMask ${shapeStr(mask.shape)} vs the scores`, mask.shape, scores);
+  if (shapeStr(b) !== shapeStr(scores))
+    throw new ShapeError(`${name}: attnMask ${shapeStr(mask.shape)} must broadcast to the scores' shape ${shapeStr(scores)} ([..., L, S]) without enlarging it`);
+  if (mask.dtype !== "bool" && !isFloatDType(mask.dtype))
+    throw new DTypeError(`${name}: attnMask has dtype ${mask.dtype}; expected bool (true = attend) or a float additive mask`);
+}
+
 /** [L, S] bool, true where key j ≤ query i (the keys a causal query may see). */
 function causalMask(L: number, S: number): Tensor {
   const data = new Uint8Array(L * S);
   for (let i = 0; i < L; i++) for (let j = 0; j <= Math.min(i, S - 1); j++) data[i * S + j] = 1;
   return tensor(data, { shape: [L, S], dtype: "bool" });
+}
+
+/** An additive [L, S + extra] mask: −∞ where key j > query i among the first S keys, 0 elsewhere. */
+function causalAdditive(L: number, S: number, extra: number, dtype: DType): Tensor {
+  const cols = S + extra;
+  const data = new Float64Array(L * cols);
+  for (let i = 0; i < L; i++) for (let j = i + 1; j < S; j++) data[i * cols + j] = -Infinity;
+  return tensor(data, { shape: [L, cols], dtype });
 }
 
 /**
@@ -113,6 +144,11 @@ export interface MultiheadAttentionCallOptions {
   needWeights?: boolean;
   /** [L, S] or [N·numHeads, L, S]: bool true = may NOT attend; float = added to the scores. */
   attnMask?: Tensor | null;
+  /**
+   * Query i attends to keys 0..i only (PyTorch 2's is_causal), combined with attnMask when both are
+   * given; the keys added by addBiasKv / addZeroAttn stay visible. Default false.
+   */
+  isCausal?: boolean;
   /** Average the returned weights over the heads, [N, L, S] (default true); else [N, numHeads, L, S]. */
   averageAttnWeights?: boolean;
 }
@@ -220,11 +256,23 @@ export class MultiheadAttention extends Module {
     }
     const extra = kp.shape[2] - S; // keys added by bias_k and the zero key, never masked
 
-    const mask = this.mergeMasks(opts, batched, [L, N, S], extra, qp.dtype);
-    const [o, w] = attend(qp, kp, vp, { attnMask: mask, dropoutP: this.training ? this.dropout : 0 }); // (N, H, L, D), (N, H, L, S')
+    let mask = this.mergeMasks(opts, batched, [L, N, S], extra, qp.dtype);
+    const dropoutP = this.training ? this.dropout : 0;
+    let o: Tensor; // (N, H, L, D)
+    let w: Tensor | null = null; // (N, H, L, S')
+    if (opts.needWeights === false && fusable(qp, kp, vp, mask) && !(opts.isCausal && extra)) {
+      // The fused op: the [L, S'] weights are never materialized (PyTorch's fast path does the same).
+      o = fusedAttention(qp, kp, vp, { attnMask: mask, isCausal: !!opts.isCausal, dropoutP });
+    } else {
+      if (opts.isCausal) {
+        const causal = causalAdditive(L, S, extra, qp.dtype);
+        mask = mask ? add(mask, causal) : causal;
+      }
+      [o, w] = attend(qp, kp, vp, { attnMask: mask, dropoutP }, true);
+    }
     let out = this.out_proj.call(reshape(permute(o, 2, 0, 1, 3), [L, N, E])); // (L, N, E)
     out = batched ? (this.batchFirst ? transpose(out, 0, 1) : out) : squeeze(out, 1);
-    if (opts.needWeights === false) return [out, null];
+    if (opts.needWeights === false || !w) return [out, null];
     let weights = (opts.averageAttnWeights ?? true) ? mean(w, 1) : w; // (N, L, S') or (N, H, L, S')
     if (!batched) weights = squeeze(weights, 0);
     return [out, weights];

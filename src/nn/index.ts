@@ -15,3 +15,5 @@ export * as functional from "./functional.js";
 export * from "./rnn.js";
 export * from "./attention.js";
 export * from "./transformer.js";
+export * from "./freeze.js";
+export * from "./lora.js";

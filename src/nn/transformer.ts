@@ -88,9 +88,9 @@ abstract class TransformerLayerBase extends Module {
     return this.options.dimFeedforward ?? 2048;
   }
 
-  /** attn(q, kv, kv) with the masks; the output only (the weights are not computed). */
-  protected attend(attn: MultiheadAttention, q: Tensor, kv: Tensor, attnMask?: Tensor | null, keyPaddingMask?: Tensor | null): Tensor {
-    return attn.call(q, kv, kv, { attnMask, keyPaddingMask, needWeights: false })[0];
+  /** attn(q, kv, kv) with the masks; the output only: the weights are not computed, so the fused attention op runs. */
+  protected attend(attn: MultiheadAttention, q: Tensor, kv: Tensor, attnMask?: Tensor | null, keyPaddingMask?: Tensor | null, isCausal = false): Tensor {
+    return attn.call(q, kv, kv, { attnMask, keyPaddingMask, needWeights: false, isCausal })[0];
   }
 
   /** The residual branches in turn: x + f(norm(x)) with normFirst, else norm(x + f(x)). */
@@ -128,6 +128,8 @@ export interface TransformerEncoderLayerCallOptions {
   srcMask?: Tensor | null;
   /** [N, S] ([S] unbatched): bool true = a padding position, ignored as a key. */
   srcKeyPaddingMask?: Tensor | null;
+  /** Causal self-attention (position i sees positions ≤ i) without a mask tensor; combined with srcMask. */
+  isCausal?: boolean;
 }
 
 /**
@@ -159,7 +161,7 @@ export class TransformerEncoderLayer extends TransformerLayerBase {
 
   override forward(src: Tensor, opts: TransformerEncoderLayerCallOptions = {}): Tensor {
     return this.residual(src, [
-      [this.norm1, (x) => this.dropout1.call(this.attend(this.self_attn, x, x, opts.srcMask, opts.srcKeyPaddingMask))],
+      [this.norm1, (x) => this.dropout1.call(this.attend(this.self_attn, x, x, opts.srcMask, opts.srcKeyPaddingMask, opts.isCausal))],
       [this.norm2, (x) => this.dropout2.call(this.ff(x, this.linear1, this.dropout, this.linear2))],
     ]);
   }
@@ -174,6 +176,8 @@ export interface TransformerDecoderLayerCallOptions {
   tgtKeyPaddingMask?: Tensor | null;
   /** [N, S]: bool true = a padding position of the memory. */
   memoryKeyPaddingMask?: Tensor | null;
+  /** Causal self-attention over the target without a tgtMask tensor (combined with tgtMask when given). */
+  tgtIsCausal?: boolean;
 }
 
 /**
@@ -210,7 +214,7 @@ export class TransformerDecoderLayer extends TransformerLayerBase {
 
   override forward(tgt: Tensor, memory: Tensor, opts: TransformerDecoderLayerCallOptions = {}): Tensor {
     return this.residual(tgt, [
-      [this.norm1, (x) => this.dropout1.call(this.attend(this.self_attn, x, x, opts.tgtMask, opts.tgtKeyPaddingMask))],
+      [this.norm1, (x) => this.dropout1.call(this.attend(this.self_attn, x, x, opts.tgtMask, opts.tgtKeyPaddingMask, opts.tgtIsCausal))],
       [this.norm2, (x) => this.dropout2.call(this.attend(this.multihead_attn, x, memory, opts.memoryMask, opts.memoryKeyPaddingMask))],
       [this.norm3, (x) => this.dropout3.call(this.ff(x, this.linear1, this.dropout, this.linear2))],
     ]);
@@ -244,9 +248,10 @@ export class TransformerEncoder extends Module {
   }
 
   /** mask and srcKeyPaddingMask as for TransformerEncoderLayer's srcMask and srcKeyPaddingMask. */
-  override forward(src: Tensor, opts: { mask?: Tensor | null; srcKeyPaddingMask?: Tensor | null } = {}): Tensor {
+  override forward(src: Tensor, opts: { mask?: Tensor | null; srcKeyPaddingMask?: Tensor | null; isCausal?: boolean } = {}): Tensor {
     let x = src;
-    for (const layer of this.layers) x = (layer as TransformerEncoderLayer).call(x, { srcMask: opts.mask, srcKeyPaddingMask: opts.srcKeyPaddingMask });
+    for (const layer of this.layers)
+      x = (layer as TransformerEncoderLayer).call(x, { srcMask: opts.mask, srcKeyPaddingMask: opts.srcKeyPaddingMask, isCausal: opts.isCausal });
     return this.norm ? (this.norm.call(x) as Tensor) : x;
   }
 }
@@ -291,6 +296,8 @@ export interface TransformerOptions extends TransformerLayerOptions {
 export interface TransformerCallOptions extends TransformerDecoderLayerCallOptions {
   srcMask?: Tensor | null;
   srcKeyPaddingMask?: Tensor | null;
+  /** Causal self-attention in the encoder (PyTorch's src_is_causal). */
+  srcIsCausal?: boolean;
 }
 
 /**
@@ -332,12 +339,13 @@ export class Transformer extends Module {
       throw new ShapeError(`Transformer: the batch sizes of src ${shapeStr(src.shape)} and tgt ${shapeStr(tgt.shape)} must be equal (dim ${b})`);
     if (src.shape[src.ndim - 1] !== this.dModel || tgt.shape[tgt.ndim - 1] !== this.dModel)
       throw new ShapeError(`Transformer: src ${shapeStr(src.shape)} and tgt ${shapeStr(tgt.shape)} must both have dModel = ${this.dModel} features`);
-    const memory = this.encoder.call(src, { mask: opts.srcMask, srcKeyPaddingMask: opts.srcKeyPaddingMask }) as Tensor;
+    const memory = this.encoder.call(src, { mask: opts.srcMask, srcKeyPaddingMask: opts.srcKeyPaddingMask, isCausal: opts.srcIsCausal }) as Tensor;
     return this.decoder.call(tgt, memory, {
       tgtMask: opts.tgtMask,
       memoryMask: opts.memoryMask,
       tgtKeyPaddingMask: opts.tgtKeyPaddingMask,
       memoryKeyPaddingMask: opts.memoryKeyPaddingMask,
+      tgtIsCausal: opts.tgtIsCausal,
     }) as Tensor;
   }
 

@@ -21,3 +21,4 @@ export * from "./norm.js";
 export * from "./dropout.js";
 export * from "./loss.js";
 export * from "./attention.js";
+export * from "./quant.js";

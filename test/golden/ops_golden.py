@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 import ops_golden_nn
-from golden_util import CASES, B, D, U, V, case, write
+from golden_util import CASES, B, D, R, U, V, case, write
 
 warnings.filterwarnings("ignore", message="Using padding='same'")
 torch.manual_seed(1913)
@@ -357,5 +357,39 @@ case(f"{SDPA} › large scores", [U(1, 1, 3, 2), U(1, 1, 4, 2), U(1, 1, 4, 2)], 
 for i, name in enumerate(("dq", "dk", "dv")):
     case(f"{SDPA}Backward › {name}, causal", [U(1, 2, 3, 3), U(1, 2, 3, 2), U(1, 2, 3, 2), U(1, 2, 3, 3)], sdpa_grad(i, causal=True), grad=False)
     case(f"{SDPA}Backward › {name}, bool mask, T ≠ S", [U(2, 1, 3, 2), U(2, 1, 3, 2), U(2, 1, 4, 2), U(2, 1, 4, 2), keys_mask(2, 1, 3, 4)], sdpa_grad(i), grad=False)
+
+# ---------------------------------------------------------------- low-bit ops (compress.quantize), written out in float64/int64
+def int8_linear(x, w, s, b=None, act=None):
+    """int8Linear: per-row (or static) symmetric int8 activations, exact integer sums, float epilogue."""
+    if act is None:
+        amax = x.abs().amax(-1, keepdim=True)
+        inv, sx = 127 / amax, amax / 127
+    else:
+        inv, sx = 1 / act, act
+    acc = torch.clamp(torch.round(x * inv), -127, 127) @ w.to(D).t()
+    y = acc * (sx * s)
+    return y if b is None else y + b
+
+
+def int4_weight(p, s, z, group):
+    """The float weight of int4Linear's packing: 16 bytes per 32 weights (j low nibble, j + 16 high), 4-bit zero points."""
+    k = torch.arange(2 * p.shape[1])
+    byte = p[:, (k // 32) * 16 + (k % 16)]
+    q = torch.where(k % 32 < 16, byte & 15, byte >> 4)
+    g = k // group
+    zb = z[:, g // 2]
+    return (q - torch.where(g % 2 == 0, zb & 15, zb >> 4)).to(D) * s[:, g]
+
+
+case("intMm › odd shapes", [R(128, 3, 37, lo=-127), R(128, 37, 4, lo=-127)], torch.mm)
+case("intMm › -128 and 127", [R(128, 2, 40, lo=-128), R(128, 40, 3, lo=-128)], torch.mm)
+case("int8Linear › dynamic", [U(3, 37), R(128, 4, 37, lo=-127), U(4, lo=0.001, hi=0.02), U(4)], int8_linear, grad=False)
+case("int8Linear › static, clamped", [U(3, 40, lo=-3, hi=3), R(128, 5, 40, lo=-127), U(5, lo=0.001, hi=0.02), U(5)], lambda x, w, s, b: int8_linear(x, w, s, b, act=0.01), grad=False)
+case("int4Linear › group 32", [U(2, 64), R(256, 3, 32), U(3, 2, lo=0.01, hi=0.1), R(256, 3, 1), U(3)], lambda x, p, s, z, b: x @ int4_weight(p, s, z, 32).t() + b, grad=False)
+case("int4Linear › group 64, one row", [U(1, 192), R(256, 2, 96), U(2, 3, lo=0.01, hi=0.1), R(256, 2, 2)], lambda x, p, s, z: x @ int4_weight(p, s, z, 64).t(), grad=False)
+case("fakeQuantize › per tensor int8, STE", [U(3, 5, lo=-10, hi=10)], lambda x: torch.fake_quantize_per_tensor_affine(x, 0.0625, 0, -127, 127))
+case("fakeQuantize › asymmetric uint8", [U(4, 4, lo=-3, hi=3)], lambda x: torch.fake_quantize_per_tensor_affine(x, 0.015625, 100, 0, 255))
+case("fakeQuantize › per channel int4", [U(3, 4, lo=-2, hi=2), V([0.25, 0.125, 0.5])],
+     lambda x, s: torch.fake_quantize_per_channel_affine(x, s.float(), torch.zeros(3, dtype=torch.int32), 0, -8, 7), nograd=(1,))
 
 write("ops.json", CASES)

@@ -91,8 +91,8 @@ test("parseTrainArgs fills each recipe's defaults", () => {
 
 test("parseTrainArgs refuses mistakes with messages that say what to do", () => {
   const bad: [string[], RegExp][] = [
-    [[], /ingot train: name a recipe \(mnist-mlp, cnn, regression-mlp\)/],
-    [["resnet"], /unknown recipe 'resnet'; the recipes are mnist-mlp, cnn, regression-mlp/],
+    [[], /ingot train: name a recipe \(mnist-mlp, cnn, regression-mlp, lenet300, char-gpt\)/],
+    [["resnet"], /unknown recipe 'resnet'; the recipes are mnist-mlp, cnn, regression-mlp, lenet300, char-gpt/],
     [["mnist-mlp", "cnn"], /one recipe at a time/],
     [["mnist-mlp", "--epochs", "0"], /--epochs must be an integer ≥ 1, got '0'/],
     [["mnist-mlp", "--epochs", "2.5"], /--epochs must be an integer ≥ 1/],

@@ -219,3 +219,12 @@ test("mm and bmm refuse what matmul would broadcast", () => {
   assert.throws(() => ig.bmm(ig.zeros([1, 2, 3]), ig.zeros([2, 3, 2])), /^ShapeError: bmm: batch sizes differ/);
   close(ig.bmm(ig.ones([2, 2, 3], { dtype: "float64" }), ig.ones([2, 3, 1], { dtype: "float64" })), { shape: [2, 2, 1], values: [3, 3, 3, 3] });
 });
+
+test("linear reads a contiguous input whose size-1 dim has a stray stride (transpose of [1, S, d])", () => {
+  const x = ig.arange(0, 12, 1, { dtype: "float32" }).reshape(1, 4, 3).transpose(0, 1); // [4, 1, 3], strides [3, 12, 1]
+  const w = ig.tensor([[1, 0, -1], [0.5, 2, 0]]);
+  const y = ig.linear(x, w);
+  assert.deepEqual(y.shape, [4, 1, 2]);
+  const want = [0, 1, 2, 3].flatMap((r) => [3 * r - (3 * r + 2), 0.5 * 3 * r + 2 * (3 * r + 1)]);
+  assert.deepEqual(Array.from(y.contiguous().dataSync()), want);
+});

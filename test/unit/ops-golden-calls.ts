@@ -413,3 +413,14 @@ function sdpaBackward(i: number, isCausal: boolean): Call {
   def(`${SDPA}Backward › ${name}, causal`, sdpaBackward(i, true));
   def(`${SDPA}Backward › ${name}, bool mask, T ≠ S`, sdpaBackward(i, false));
 });
+
+// ---------------------------------------------------------------- low-bit ops (int64 inputs arrive as int32: cast to int8/uint8)
+def("intMm › odd shapes", ([a, b]) => ig.intMm(a.to("int8"), b.to("int8")));
+def("intMm › -128 and 127", ([a, b]) => ig.intMm(a.to("int8"), b.to("int8")));
+def("int8Linear › dynamic", ([x, w, s, b]) => ig.int8Linear(x, w.to("int8"), s, b));
+def("int8Linear › static, clamped", ([x, w, s, b]) => ig.int8Linear(x, w.to("int8"), s, b, { actScale: 0.01 }));
+def("int4Linear › group 32", ([x, p, s, z, b]) => ig.int4Linear(x, p.to("uint8"), s, z.to("uint8"), b, { group: 32 }));
+def("int4Linear › group 64, one row", ([x, p, s, z]) => ig.int4Linear(x, p.to("uint8"), s, z.to("uint8"), null, { group: 64 }));
+def("fakeQuantize › per tensor int8, STE", ([x]) => ig.fakeQuantize(x, 0.0625, 0, -127, 127));
+def("fakeQuantize › asymmetric uint8", ([x]) => ig.fakeQuantize(x, 0.015625, 100, 0, 255));
+def("fakeQuantize › per channel int4", ([x, s]) => ig.fakeQuantize(x, s.reshape(3, 1), 0, -8, 7));

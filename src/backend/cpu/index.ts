@@ -9,6 +9,8 @@ import "./matmul.js";
 import "./reduce.js";
 import "./nn.js";
 import "./conv.js";
+import "./quant.js";
+import "./attention.js";
 
 export { nativeInfo };
 

@@ -49,12 +49,19 @@ function asMatrix(t: Tensor): [number, number, number, number] | null {
   const cols = t.shape[nd - 1];
   const cs = t.strides[nd - 1];
   if (nd === 1) return [1, cols, cols * cs, cs];
-  let rows = t.shape[nd - 2];
-  const rs = t.strides[nd - 2];
-  for (let d = nd - 3; d >= 0; d--) {
-    if (t.shape[d] !== 1 && t.strides[d] !== t.strides[d + 1] * t.shape[d + 1]) return null;
+  // The leading dims collapse into rows when, skipping size-1 dims (whose strides are arbitrary,
+  // e.g. after transpose), each is laid out as a whole multiple of the next one in.
+  let rows = 1;
+  let rs = 0;
+  let inner = -1;
+  for (let d = nd - 2; d >= 0; d--) {
+    if (t.shape[d] === 1) continue;
+    if (inner >= 0 && t.strides[d] !== t.strides[inner] * t.shape[inner]) return null;
+    if (inner < 0) rs = t.strides[d];
+    inner = d;
     rows *= t.shape[d];
   }
+  if (inner < 0) rs = Math.max(1, cols * cs);
   return [rows, cols, rs, cs];
 }
 

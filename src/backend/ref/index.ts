@@ -11,5 +11,6 @@ import "./pool.js";
 import "./norm.js";
 import "./loss.js";
 import "./attention.js";
+import "./quant.js";
 
 registerBackend({ name: "ref", device: "cpu" });

@@ -56,7 +56,8 @@ export async function trainClassifier(opts: TrainOptions, run: ClassifierRun): P
     epochs: opts.epochs,
     batchSize: opts.batchSize,
     verbose: opts.json ? 0 : 1,
-    callbacks: [recorder],
+    // `ingot train` adds its observers (--logdir, the run store) as extra callbacks.
+    callbacks: [recorder, ...((opts as TrainOptions & { callbacks?: ingot.keras.Callback[] }).callbacks ?? [])],
     validationData: run.validateEachEpoch ? [xTest, yTest] : undefined,
     validationBatchSize: EVAL_BATCH_SIZE,
     stream: opts.log,

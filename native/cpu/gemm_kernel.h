@@ -1,0 +1,179 @@
+// The pieces of the SGEMM (gemm.cc) that touch data: the MR×NR register-blocked micro-kernel and
+// the packing of A and B into the panel layouts it streams. Header-only, included by gemm.cc alone.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "gemm.h"
+#include "simd.h"
+
+namespace ingot {
+namespace gemm_detail {
+
+constexpr int64_t MR = 6;
+constexpr int64_t NR = 2 * W;
+// KC: a kc×NR panel of B (16 KB with AVX2) stays in the 32 KB L1 while MC/MR panels of A stream
+// past it from L2; an MC×KC block of A (144 KB) fits Zen3's 512 KB L2 with room for C and B.
+constexpr int64_t KC = 256;
+constexpr int64_t MC_MAX = 144;
+constexpr int64_t SLACK = 64;  // floats after each packed buffer (see transpose_pack)
+
+inline int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// c[R×NR] = (acc ? c : 0) + a·b for the first R ≤ MR rows of a kc×MR panel a and a kc×NR panel b.
+// R < MR serves the last panel of a block (M = 32 is 5 panels of 6 and one of 2), so no FMAs are
+// spent on zero padding. The accumulators stay in registers: every loop over r is unrolled. With
+// R = 6 the loop body is 12 FMAs, 6 broadcasts and 2 loads per k: the FMA pipes bound it, not the
+// load ports (Zen3: 2 FMA, 3 loads per cycle).
+template <int R>
+inline void micro(int64_t kc, const float* __restrict a, const float* __restrict b, float* __restrict c, int64_t ldc, bool acc) {
+  V c0[R], c1[R];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; r++) {
+    c0[r] = vzero(), c1[r] = vzero();
+    INGOT_PREFETCH(c + r * ldc, 1);  // the tile is written at the end: fetch it meanwhile
+    INGOT_PREFETCH(c + r * ldc + NR - 1, 1);
+  }
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; k++) {
+    const V b0 = vload(b), b1 = vload(b + W);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; r++) {
+      const V ar = vset1(a[r]);
+      c0[r] = vfma(ar, b0, c0[r]);
+      c1[r] = vfma(ar, b1, c1[r]);
+    }
+    a += MR;
+    b += NR;
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < R; r++) {
+    float* cr = c + r * ldc;
+    vstore(cr, acc ? vadd(vload(cr), c0[r]) : c0[r]);
+    vstore(cr + W, acc ? vadd(vload(cr + W), c1[r]) : c1[r]);
+  }
+}
+
+// The micro-kernel for mr rows (1..MR).
+inline void micro_rows(int64_t mr, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+  switch (mr) {
+    case 6: return micro<6>(kc, a, b, c, ldc, acc);
+    case 5: return micro<5>(kc, a, b, c, ldc, acc);
+    case 4: return micro<4>(kc, a, b, c, ldc, acc);
+    case 3: return micro<3>(kc, a, b, c, ldc, acc);
+    case 2: return micro<2>(kc, a, b, c, ldc, acc);
+    default: return micro<1>(kc, a, b, c, ldc, acc);
+  }
+}
+
+#if defined(__AVX2__)
+// In-register transpose of the 8×8 block r[0..7].
+inline void transpose8(__m256* r) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+#endif
+
+// d[k·R + r] = src[r·ld + k] for r < rows (0 for rows ≤ r < R), k < kc: packs `rows` vectors that
+// are contiguous along k (rows of a row-major A, columns of a column-major B) into a k-major panel.
+// NOTE: with AVX2 the stores of a panel whose R is not a multiple of 8 spill 8 − R % 8 floats past
+// the k-row they belong to; later stores overwrite them, and the buffers have slack for the last.
+inline void transpose_pack(const float* __restrict src, int64_t ld, int64_t rows, int64_t kc, int64_t R, float* __restrict d) {
+  int64_t k = 0;
+#if defined(__AVX2__)
+  for (; k + 8 <= kc; k += 8)
+    for (int64_t r0 = 0; r0 < R; r0 += 8) {
+      __m256 v[8];
+      for (int64_t j = 0; j < 8; j++) v[j] = r0 + j < rows ? _mm256_loadu_ps(src + (r0 + j) * ld + k) : _mm256_setzero_ps();
+      transpose8(v);
+      for (int64_t j = 0; j < 8; j++) _mm256_storeu_ps(d + (k + j) * R + r0, v[j]);
+    }
+#endif
+  for (; k < kc; k++)
+    for (int64_t r = 0; r < R; r++) d[k * R + r] = r < rows ? src[r * ld + k] : 0.0f;
+}
+
+// Packs rows i0..i0+mc, columns p0..p0+kc of A into MR-row panels (zero-padded to MR rows).
+inline void pack_a(const Gemm& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* __restrict ap) {
+  for (int64_t ip = 0; ip < mc; ip += MR) {
+    const int64_t mr = std::min(MR, mc - ip);
+    float* __restrict d = ap + ip * kc;
+    const float* s = g.A + (i0 + ip) * g.rsa + p0 * g.csa;
+    if (g.rsa == 1 && mr == MR) {
+      for (int64_t k = 0; k < kc; k++)
+        for (int64_t r = 0; r < MR; r++) d[k * MR + r] = s[k * g.csa + r];
+    } else if (g.csa == 1) {
+      transpose_pack(s, g.rsa, mr, kc, MR, d);
+    } else {
+      for (int64_t k = 0; k < kc; k++)
+        for (int64_t r = 0; r < MR; r++) d[k * MR + r] = r < mr ? s[r * g.rsa + k * g.csa] : 0.0f;
+    }
+  }
+}
+
+// Packs panel columns j0..j0+nr (nr <= NR), rows p0..p0+kc of B into one kc×NR panel.
+inline void pack_b_panel(const Gemm& g, int64_t p0, int64_t kc, int64_t j0, int64_t nr, float* __restrict d) {
+  const float* s = g.B + p0 * g.rsb + j0 * g.csb;
+  if (g.csb == 1 && nr == NR) {
+    for (int64_t k = 0; k < kc; k++) {
+      vstore(d + k * NR, vload(s + k * g.rsb));
+      vstore(d + k * NR + W, vload(s + k * g.rsb + W));
+    }
+  } else if (g.rsb == 1) {
+    transpose_pack(s, g.csb, nr, kc, NR, d);
+  } else {
+    for (int64_t k = 0; k < kc; k++)
+      for (int64_t c = 0; c < NR; c++) d[k * NR + c] = c < nr ? s[k * g.rsb + c * g.csb] : 0.0f;
+  }
+}
+
+// Bias and activation on the finished tile rows i0..i0+mr, columns j0..j0+nr.
+inline void epilogue(const Gemm& g, int64_t i0, int64_t mr, int64_t j0, int64_t nr) {
+  for (int64_t r = 0; r < mr; r++) {
+    float* row = g.C + (i0 + r) * g.ldc + j0;
+    if (g.bias) {
+      if (g.bias_axis == 1)
+        for (int64_t j = 0; j < nr; j++) row[j] += g.bias[j0 + j];
+      else
+        for (int64_t j = 0; j < nr; j++) row[j] += g.bias[i0 + r];
+    }
+    // NOTE: x > 0 ? x : 0 maps NaN to 0; keep NaN (as ref's max(0, x) does) by testing x < 0.
+    if (g.act == Act::Relu)
+      for (int64_t j = 0; j < nr; j++) row[j] = row[j] < 0.0f ? 0.0f : row[j];
+  }
+}
+
+// One packed A block (rows i0..i0+mc) times one packed kc×NR panel b of B (columns j..j+nr):
+// the A panels stream from L2 past the B panel, which stays in L1.
+inline void panel(const Gemm& g, const float* ap, int64_t i0, int64_t mc, const float* b, int64_t j, int64_t nr, int64_t kc, bool acc, bool fused) {
+  alignas(64) float tmp[MR * NR];
+  for (int64_t ip = 0; ip < mc; ip += MR) {
+    const int64_t mr = std::min(MR, mc - ip);
+    float* c = g.C + (i0 + ip) * g.ldc + j;
+    if (nr == NR) {
+      micro_rows(mr, kc, ap + ip * kc, b, c, g.ldc, acc);
+    } else {
+      micro_rows(mr, kc, ap + ip * kc, b, tmp, NR, false);
+      for (int64_t r = 0; r < mr; r++)
+        for (int64_t q = 0; q < nr; q++) c[r * g.ldc + q] = acc ? c[r * g.ldc + q] + tmp[r * NR + q] : tmp[r * NR + q];
+    }
+    if (fused) epilogue(g, i0 + ip, mr, j, nr);
+  }
+}
+
+}  // namespace gemm_detail
+}  // namespace ingot

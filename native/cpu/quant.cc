@@ -1,0 +1,392 @@
+// Low-bit kernels of compress.quantize: the exact int8 GEMM (int32 accumulation), the fused int8
+// Linear (dynamic or static activation quantization, integer GEMM, float epilogue) and the int4
+// group-wise weight-only Linear that dequantizes each 32-weight block in registers (GEMV and GEMM).
+// The integer results equal src/backend/ref/quant.ts bit for bit; see docs/quantization.md.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "binding.h"
+#include "threadpool.h"
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace ingot {
+namespace {
+
+// ---------------------------------------------------------------- int8 dot products
+// Rows of A (activations) against rows of W (weights, [N, K] as saved): C[i][j] = Σ_k A[i][k]·W[j][k].
+// A must lie in [-127, 127] (what the activation quantizer produces; the JavaScript side sends an
+// intMm operand holding -128 to ref); W may hold any int8. The AVX2 path multiplies |w| (u8, up to
+// 128) by sign(w)·a (s8, never overflowing since |a| ≤ 127) with vpmaddubsw, whose int16 pair sums
+// stay ≤ 2·128·127 = 32512 < 32767, so they never saturate (NOTE: the reason for the sign trick:
+// u8 = a + 128 against s8 w could reach 2·255·127 and saturate). Every sum is exact in int32
+// (K < 2^31 / (128·127)).
+
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+#define QUANT_ISA "avx512-vnni"
+constexpr int KSTEP = 64;
+template <int MR, int NR>
+inline void dot_tile(const int8_t* const* a, const int8_t* const* w, int64_t K, int32_t* out, int64_t ldo) {
+  __m512i acc[MR][NR];
+  for (int i = 0; i < MR; i++)
+    for (int j = 0; j < NR; j++) acc[i][j] = _mm512_setzero_si512();
+  const int64_t Kv = K & ~int64_t(KSTEP - 1);
+  const __m512i zero = _mm512_setzero_si512();
+  for (int64_t k = 0; k < Kv; k += KSTEP) {
+    __m512i wa[NR];
+    __mmask64 neg[NR];
+    for (int j = 0; j < NR; j++) {
+      const __m512i wv = _mm512_loadu_si512(w[j] + k);
+      wa[j] = _mm512_abs_epi8(wv);  // -128 → 0x80, which is 128 as the u8 operand
+      neg[j] = _mm512_movepi8_mask(wv);
+    }
+    for (int i = 0; i < MR; i++) {
+      const __m512i av = _mm512_loadu_si512(a[i] + k);
+      // dpbusd: u8 × s8 summed by fours into int32, no saturation; a negated where w < 0.
+      for (int j = 0; j < NR; j++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wa[j], _mm512_mask_sub_epi8(av, neg[j], zero, av));
+    }
+  }
+  for (int i = 0; i < MR; i++)
+    for (int j = 0; j < NR; j++) {
+      int32_t s = _mm512_reduce_add_epi32(acc[i][j]);
+      for (int64_t k = Kv; k < K; k++) s += int32_t(a[i][k]) * int32_t(w[j][k]);
+      out[i * ldo + j] = s;
+    }
+}
+#elif defined(__AVX2__)
+#define QUANT_ISA "avx2"
+constexpr int KSTEP = 32;
+inline int32_t hsum8(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+template <int MR, int NR>
+inline void dot_tile(const int8_t* const* a, const int8_t* const* w, int64_t K, int32_t* out, int64_t ldo) {
+  __m256i acc[MR][NR];
+  for (int i = 0; i < MR; i++)
+    for (int j = 0; j < NR; j++) acc[i][j] = _mm256_setzero_si256();
+  const __m256i ones = _mm256_set1_epi16(1);
+  const int64_t Kv = K & ~int64_t(KSTEP - 1);
+  for (int64_t k = 0; k < Kv; k += KSTEP) {
+    __m256i wv[NR], wa[NR];
+    for (int j = 0; j < NR; j++) {
+      wv[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[j] + k));
+      wa[j] = _mm256_abs_epi8(wv[j]);
+    }
+    for (int i = 0; i < MR; i++) {
+      const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[i] + k));
+      for (int j = 0; j < NR; j++) {
+        const __m256i p16 = _mm256_maddubs_epi16(wa[j], _mm256_sign_epi8(av, wv[j]));
+        acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(p16, ones));
+      }
+    }
+  }
+  for (int i = 0; i < MR; i++)
+    for (int j = 0; j < NR; j++) {
+      int32_t s = hsum8(acc[i][j]);
+      for (int64_t k = Kv; k < K; k++) s += int32_t(a[i][k]) * int32_t(w[j][k]);
+      out[i * ldo + j] = s;
+    }
+}
+#else
+#define QUANT_ISA "portable"
+template <int MR, int NR>
+inline void dot_tile(const int8_t* const* a, const int8_t* const* w, int64_t K, int32_t* out, int64_t ldo) {
+  for (int i = 0; i < MR; i++)
+    for (int j = 0; j < NR; j++) {
+      int32_t s = 0;
+      for (int64_t k = 0; k < K; k++) s += int32_t(a[i][k]) * int32_t(w[j][k]);
+      out[i * ldo + j] = s;
+    }
+}
+#endif
+
+constexpr int MR = 4, NR = 2;
+
+/** One tile of at most MR rows × NR weight rows; edge tiles run the smaller shapes. */
+template <int mr>
+inline void tile_rows(int nr, const int8_t* const* a, const int8_t* const* w, int64_t K, int32_t* out, int64_t ldo) {
+  if (nr == 2) dot_tile<mr, 2>(a, w, K, out, ldo);
+  else dot_tile<mr, 1>(a, w, K, out, ldo);
+}
+inline void tile_any(int mr, int nr, const int8_t* const* a, const int8_t* const* w, int64_t K, int32_t* out, int64_t ldo) {
+  switch (mr) {
+    case 4: tile_rows<4>(nr, a, w, K, out, ldo); break;
+    case 3: tile_rows<3>(nr, a, w, K, out, ldo); break;
+    case 2: tile_rows<2>(nr, a, w, K, out, ldo); break;
+    default: tile_rows<1>(nr, a, w, K, out, ldo);
+  }
+}
+
+/**
+ * C [M, N] = A·Wᵀ over int8 rows: A row i at a + i·lda, W row j
+ * at w + j·K. `epilogue(i0, i1, j0, j1, acc, ldacc)` consumes each finished block of int32 sums
+ * when given, else the sums are stored in C. Threads split the columns (weights), so each thread
+ * streams its own part of W once per block of rows.
+ */
+template <class Epi>
+void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* a, int64_t lda, const int8_t* w, Epi&& epilogue) {
+  constexpr int64_t NB = 64;  // columns per task: 64·K bytes of W stay in L2 while the rows pass
+  const int64_t ntasks = (N + NB - 1) / NB;
+  parallel_for(ntasks, 1, [&](int64_t t0, int64_t t1) {
+    int32_t acc[MR * NB];
+    for (int64_t t = t0; t < t1; t++) {
+      const int64_t j0 = t * NB, j1 = std::min(N, j0 + NB);
+      for (int64_t i0 = 0; i0 < M; i0 += MR) {
+        const int mr = int(std::min<int64_t>(MR, M - i0));
+        const int8_t* ar[MR];
+        for (int i = 0; i < mr; i++) ar[i] = a + (i0 + i) * lda;
+        for (int64_t j = j0; j < j1; j += NR) {
+          const int nr = int(std::min<int64_t>(NR, j1 - j));
+          const int8_t* wr[NR] = {w + j * K, w + std::min(j + 1, N - 1) * K};
+          tile_any(mr, nr, ar, wr, K, acc + (j - j0), NB);
+        }
+        epilogue(i0, i0 + mr, j0, j1, acc, NB);
+      }
+    }
+  });
+}
+
+thread_local std::vector<int8_t> qbuf;
+int8_t* qscratch(size_t n) {
+  if (qbuf.size() < n) qbuf.resize(n);
+  return qbuf.data();
+}
+
+// int8Gemm(a, b, out): P = [M, N, K, aOff, bOff, outOff]; a [M, K] int8 in [-127, 127], b [N, K]
+// any int8, both contiguous; out [M, N] int32 = a·bᵀ.
+void int8_gemm_binding(const Napi::CallbackInfo& info) {
+  Params p = params(info);
+  const int64_t M = p.i(), N = p.i(), K = p.i(), aoff = p.i(), boff = p.i(), coff = p.i();
+  auto* A = static_cast<const int8_t*>(raw_array(info, 0, napi_int8_array, aoff + M * K, "Int8Array"));
+  if (!A) return;
+  auto* B = static_cast<const int8_t*>(raw_array(info, 1, napi_int8_array, boff + N * K, "Int8Array"));
+  if (!B) return;
+  int32_t* C = array_arg<int32_t>(info, 2, coff + M * N);
+  if (!C || M == 0 || N == 0) return;
+  A += aoff, B += boff, C += coff;
+  int8_gemm(M, N, K, A, K, B, [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1, const int32_t* acc, int64_t ld) {
+    for (int64_t i = i0; i < i1; i++)
+      for (int64_t j = j0; j < j1; j++) C[i * N + j] = acc[(i - i0) * ld + (j - j0)];
+  });
+}
+
+/**
+ * Quantizes one float row to int8 (and |q|): dynamic when inv_static is 0 (scale = amax/127, the
+ * row's absolute maximum mapped to ±127), else q = round(x·inv_static). Rounding is to nearest,
+ * ties to even (the FPU default, as ref's roundHalfEven); x·inv is one float32 product. Returns the
+ * row's scale, or NaN when the row holds a NaN or an infinity (its outputs are then NaN).
+ */
+float quantize_row(const float* x, int64_t K, float inv_static, float scale_static, int8_t* q) {
+  float amax = 0.0f;
+  bool bad = false;
+  for (int64_t k = 0; k < K; k++) {
+    const float v = std::fabs(x[k]);
+    bad |= !(v <= std::numeric_limits<float>::max());  // NaN or ±∞
+    amax = v > amax ? v : amax;
+  }
+  if (bad) return std::numeric_limits<float>::quiet_NaN();
+  float inv = inv_static, scale = scale_static;
+  if (inv_static == 0.0f) {
+    if (amax == 0.0f) {
+      std::memset(q, 0, size_t(K));
+      return 0.0f;
+    }
+    inv = 127.0f / amax;
+    scale = amax / 127.0f;
+  }
+  for (int64_t k = 0; k < K; k++) {
+    float v = std::nearbyint(x[k] * inv);
+    v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
+    q[k] = int8_t(v);
+  }
+  return scale;
+}
+
+// int8Linear(x, wq, wscale, out, bias?): P = [R, K, N, xOff, wOff, sOff, outOff, biasOff (-1: none),
+// actScale (0: dynamic per row)]; x [R, K] float32, wq [N, K] int8, wscale [N],
+// out [R, N] = (Σ_k q[r][k]·wq[n][k]) · xscale[r] · wscale[n] + bias[n].
+void int8_linear_binding(const Napi::CallbackInfo& info) {
+  Params p = params(info);
+  const int64_t R = p.i(), K = p.i(), N = p.i(), xoff = p.i(), woff = p.i(), soff = p.i(), ooff = p.i(), boff = p.i();
+  const double act_scale = p.f();
+  const float* X = array_arg<float>(info, 0, xoff + R * K);
+  if (!X) return;
+  auto* Wq = static_cast<const int8_t*>(raw_array(info, 1, napi_int8_array, woff + N * K, "Int8Array"));
+  if (!Wq) return;
+  const float* S = array_arg<float>(info, 2, soff + N);
+  if (!S) return;
+  float* O = array_arg<float>(info, 3, ooff + R * N);
+  if (!O) return;
+  const float* bias = nullptr;
+  if (boff >= 0 && !(bias = array_arg<float>(info, 4, boff + N))) return;
+  if (R == 0 || N == 0) return;
+  X += xoff, Wq += woff, S += soff, O += ooff;
+  if (bias) bias += boff;
+  int8_t* qa = qscratch(size_t(R * K));
+  std::vector<float> xs(static_cast<size_t>(R));
+  const float sstat = float(act_scale), istat = act_scale > 0 ? 1.0f / sstat : 0.0f;
+  parallel_for(R, std::max<int64_t>(1, 16384 / std::max<int64_t>(K, 1)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) xs[size_t(r)] = quantize_row(X + r * K, K, istat, sstat, qa + r * K);
+  });
+  int8_gemm(R, N, K, qa, K, Wq, [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1, const int32_t* acc, int64_t ld) {
+    for (int64_t i = i0; i < i1; i++) {
+      const float sx = xs[size_t(i)];
+      float* o = O + i * N;
+      const int32_t* a = acc + (i - i0) * ld - j0;
+      for (int64_t j = j0; j < j1; j++) o[j] = float(a[j]) * (sx * S[j]) + (bias ? bias[j] : 0.0f);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- int4 weight-only
+// Layout (src/ops/quant.ts, int4Linear): row n of wq holds K/2 bytes; each block of 32 weights is 16
+// bytes, byte j holding weight j in its low nibble and weight j + 16 in its high nibble (so one
+// 16-byte load yields the block in order). Weight k of group g: (q − z_g)·s_g; zero points are
+// 4-bit, two per byte (group 2i low nibble, 2i + 1 high).
+
+/** Dequantizes block `b` of row `wrow` into 32 floats: (q − z)·s. */
+inline void dequant_block(const uint8_t* wrow, int64_t b, float s, float z, float* out) {
+  const uint8_t* p = wrow + b * 16;
+#if defined(__AVX2__)
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i m = _mm_set1_epi8(0x0f);
+  const __m128i lo = _mm_and_si128(v, m), hi = _mm_and_si128(_mm_srli_epi16(v, 4), m);
+  const __m256 vs = _mm256_set1_ps(s), vzs = _mm256_set1_ps(-z * s);
+  _mm256_storeu_ps(out, _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)), vs, vzs));
+  _mm256_storeu_ps(out + 8, _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8))), vs, vzs));
+  _mm256_storeu_ps(out + 16, _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)), vs, vzs));
+  _mm256_storeu_ps(out + 24, _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))), vs, vzs));
+#else
+  for (int j = 0; j < 16; j++) {
+    out[j] = (float(p[j] & 15) - z) * s;
+    out[j + 16] = (float(p[j] >> 4) - z) * s;
+  }
+#endif
+}
+
+/** Σ_k w[k]·x[k] over 32 values, added into acc lanes (one accumulator per row). */
+#if defined(__AVX2__)
+inline void fma32(const float* w, const float* x, __m256& acc) {
+  acc = _mm256_fmadd_ps(_mm256_loadu_ps(w), _mm256_loadu_ps(x), acc);
+  acc = _mm256_fmadd_ps(_mm256_loadu_ps(w + 8), _mm256_loadu_ps(x + 8), acc);
+  acc = _mm256_fmadd_ps(_mm256_loadu_ps(w + 16), _mm256_loadu_ps(x + 16), acc);
+  acc = _mm256_fmadd_ps(_mm256_loadu_ps(w + 24), _mm256_loadu_ps(x + 24), acc);
+}
+inline float hsum_ps(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+#endif
+
+// int4Linear(x, wq, scales, zeros, out, bias?): P = [R, K, N, group, xOff, wOff, sOff, zOff,
+// outOff, biasOff (-1: none)]; x [R, K] float32, wq [N, K/2] uint8, scales [N, K/group] float32,
+// zeros [N, ceil(K/group/2)] uint8, out [R, N] = x·dequant(W)ᵀ + bias. Each 32-weight block is
+// dequantized into registers (GEMV, R = 1) or a 128-byte L1 buffer shared by up to 8 rows.
+void int4_linear_binding(const Napi::CallbackInfo& info) {
+  Params p = params(info);
+  const int64_t R = p.i(), K = p.i(), N = p.i(), group = p.i(), xoff = p.i(), woff = p.i(), soff = p.i(), zoff = p.i(), ooff = p.i(),
+                boff = p.i();
+  if (group <= 0 || group % 32 != 0 || K % group != 0) {
+    fail(info, "int4Linear: the group must be a multiple of 32 that divides K");
+    return;
+  }
+  const int64_t G = K / group, Gz = (G + 1) / 2;
+  const float* X = array_arg<float>(info, 0, xoff + R * K);
+  if (!X) return;
+  const uint8_t* Wq = array_arg<uint8_t>(info, 1, woff + N * (K / 2));
+  if (!Wq) return;
+  const float* S = array_arg<float>(info, 2, soff + N * G);
+  if (!S) return;
+  const uint8_t* Z = array_arg<uint8_t>(info, 3, zoff + N * Gz);
+  if (!Z) return;
+  float* O = array_arg<float>(info, 4, ooff + R * N);
+  if (!O) return;
+  const float* bias = nullptr;
+  if (boff >= 0 && !(bias = array_arg<float>(info, 5, boff + N))) return;
+  if (R == 0 || N == 0) return;
+  X += xoff, Wq += woff, S += soff, Z += zoff, O += ooff;
+  if (bias) bias += boff;
+  constexpr int RB = 8;  // rows sharing one dequantized block
+  const int64_t nblk = K / 32, per_group = group / 32;
+  const int64_t grain = std::max<int64_t>(1, (1 << 18) / std::max<int64_t>(1, K * std::min<int64_t>(R, RB)));
+  parallel_for(N, grain, [&](int64_t n0, int64_t n1) {
+    alignas(32) float wblk[32];
+    for (int64_t n = n0; n < n1; n++) {
+      const uint8_t* wrow = Wq + n * (K / 2);
+      const float* srow = S + n * G;
+      const uint8_t* zrow = Z + n * Gz;
+      const float b = bias ? bias[n] : 0.0f;
+#if defined(__AVX2__)
+      if (R == 1) {
+        // GEMV: the block goes from 16 bytes to four vectors of floats and straight into four
+        // independent accumulators (no store), so generation streams W at the memory's speed.
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        const __m128i m = _mm_set1_epi8(0x0f);
+        for (int64_t blk = 0; blk < nblk; blk++) {
+          const int64_t g = blk / per_group;
+          const float s = srow[g], z = float((zrow[g >> 1] >> ((g & 1) * 4)) & 15);
+          const __m256 vs = _mm256_set1_ps(s), vzs = _mm256_set1_ps(-z * s);
+          const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wrow + blk * 16));
+          const __m128i lo = _mm_and_si128(v, m), hi = _mm_and_si128(_mm_srli_epi16(v, 4), m);
+          const float* xb = X + blk * 32;
+          a0 = _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)), vs, vzs), _mm256_loadu_ps(xb), a0);
+          a1 = _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8))), vs, vzs), _mm256_loadu_ps(xb + 8), a1);
+          a2 = _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)), vs, vzs), _mm256_loadu_ps(xb + 16), a2);
+          a3 = _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))), vs, vzs), _mm256_loadu_ps(xb + 24), a3);
+        }
+        O[n] = hsum_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))) + b;
+        continue;
+      }
+#endif
+      for (int64_t r0 = 0; r0 < R; r0 += RB) {
+        const int rb = int(std::min<int64_t>(RB, R - r0));
+#if defined(__AVX2__)
+        __m256 acc[RB];
+        for (int i = 0; i < RB; i++) acc[i] = _mm256_setzero_ps();
+#else
+        float acc[RB] = {};
+#endif
+        for (int64_t blk = 0; blk < nblk; blk++) {
+          const int64_t g = blk / per_group;
+          const float z = float((zrow[g >> 1] >> ((g & 1) * 4)) & 15);
+          dequant_block(wrow, blk, srow[g], z, wblk);
+          const float* xb = X + r0 * K + blk * 32;
+#if defined(__AVX2__)
+          for (int i = 0; i < rb; i++) fma32(wblk, xb + i * K, acc[i]);
+#else
+          for (int i = 0; i < rb; i++)
+            for (int j = 0; j < 32; j++) acc[i] += wblk[j] * xb[i * K + j];
+#endif
+        }
+        for (int i = 0; i < rb; i++) {
+#if defined(__AVX2__)
+          O[(r0 + i) * N + n] = hsum_ps(acc[i]) + b;
+#else
+          O[(r0 + i) * N + n] = acc[i] + b;
+#endif
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void init_quant(Napi::Env env, Napi::Object exports) {
+  bind(env, exports, "int8Gemm", int8_gemm_binding);
+  bind(env, exports, "int8Linear", int8_linear_binding);
+  bind(env, exports, "int4Linear", int4_linear_binding);
+  exports.Set("quantIsa", Napi::String::New(env, QUANT_ISA));
+}
+
+}  // namespace ingot
