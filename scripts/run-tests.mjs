@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/test/**/*.test.js) in one `node --test` invocation, so the
 // runner prints one summary. `node scripts/run-tests.mjs conformance` runs only that folder.
-import { readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 
@@ -20,5 +21,8 @@ if (files.length === 0) {
   console.error(`run-tests: no test files under ${root}${filter ? ` matching '${filter}'` : ""}; run npm run build first`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
+// Runs tracked by the tests (every `ingot train` records one) go to a throw-away INGOT_HOME, not ~/.ingot.
+const home = process.env.INGOT_HOME ?? mkdtempSync(join(tmpdir(), "ingot-test-home-"));
+const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit", env: { ...process.env, INGOT_HOME: home } });
+if (!process.env.INGOT_HOME) rmSync(home, { recursive: true, force: true });
 process.exit(r.status ?? 1);

@@ -26,6 +26,7 @@ Run 'ingot <command> --help' for a command's options.
 Environment:
   INGOT_BACKEND    ref | cpu   (the kernel backend; default cpu when the native addon is built)
   INGOT_DATA       folder holding datasets (mnist/, fashion-mnist/, tinyshakespeare/, …)
+  INGOT_HOME       Ingot's folder (default ~/.ingot): runs.db, the run store
 `;
 
 export async function main(argv: string[]): Promise<number> {

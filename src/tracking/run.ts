@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { atExit, type ExitReason } from "../tensorboard/exit-hooks.js";
 import { sha256File } from "./checksum.js";
 import type { RunStore } from "./run-store.js";
-import { TrackingError } from "./sqlite.js";
+import { type Statement, TrackingError } from "./sqlite.js";
 import type { RunRecord, RunStatus } from "./types.js";
 
 export const now = (): number => Date.now() / 1000;
@@ -22,6 +22,7 @@ function folderBytes(dir: string): number {
 export class ActiveRun {
   private ended = false;
   private readonly cancelExitHook: () => void;
+  private logStatements: { ins: Statement; touch: Statement } | null = null;
 
   constructor(
     readonly store: RunStore,
@@ -48,11 +49,13 @@ export class ActiveRun {
   log(values: Record<string, number>, step: number, wallTime: number = now()): void {
     this.check("log");
     if (!Number.isSafeInteger(step)) throw new TrackingError(`run ${this.id}: log's step must be an integer, got ${step}`);
-    const ins = this.store.db.prepare(
+    // Prepared once: compiling the statements costs more than running them.
+    this.logStatements ??= {
       // REPLACE deletes the old row and inserts a new one, so the value also gets a new (larger) seq.
-      "INSERT OR REPLACE INTO metrics (run_id, key, step, value, wall_time) VALUES (?, ?, ?, ?, ?)",
-    );
-    const touch = this.store.db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?");
+      ins: this.store.db.prepare("INSERT OR REPLACE INTO metrics (run_id, key, step, value, wall_time) VALUES (?, ?, ?, ?, ?)"),
+      touch: this.store.db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?"),
+    };
+    const { ins, touch } = this.logStatements;
     this.store.db.transaction(() => {
       for (const [k, v] of Object.entries(values)) {
         if (typeof v !== "number") throw new TrackingError(`run ${this.id}: metric '${k}' must be a number, got ${typeof v}`);

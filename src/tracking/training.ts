@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TensorBoard } from "../keras/callbacks-tensorboard.js";
+import { SummaryWriter } from "../tensorboard/summary-writer.js";
 import { Callback, type Logs } from "../keras/history.js";
 import { TrackingCallback } from "./callback.js";
 import { jsonChecksum } from "./checksum.js";
@@ -52,6 +53,8 @@ export class TrainingObserver {
   readonly callbacks: Callback[] = [];
   private readonly witness = new Witness();
   private readonly opts: ObserveOptions;
+  private writer: SummaryWriter | null = null;
+  private stepped = false;
 
   constructor(start: StartRunOptions, opts: ObserveOptions = {}) {
     this.opts = opts;
@@ -77,10 +80,23 @@ export class TrainingObserver {
     this.callbacks.push(this.witness);
   }
 
-  /** Finishes the run: writes the history if fit did not, records the model folder and logs, tags card.json with the run id. */
+  /**
+   * Logs values at a step from a training loop of its own (the LM trainer's iterations and evals):
+   * to the run, and as scalars (tags as given) to `<logdir>/train`.
+   */
+  logStep(values: Record<string, number>, step: number): void {
+    this.stepped = true;
+    this.run?.log(values, step);
+    if (!this.opts.logdir) return;
+    this.writer ??= new SummaryWriter(join(this.opts.logdir, "train"));
+    for (const [k, v] of Object.entries(values)) this.writer.addScalar(k, v, step);
+  }
+
+  /** Finishes the run: writes the history if nothing was logged while training, records the model folder and logs, tags card.json with the run id. */
   end(outcome: TrainingOutcome = {}): void {
+    this.writer?.close();
     const epochs = (outcome.history ?? []).map(({ epoch: _epoch, seconds: _s, ...logs }) => logs as Logs);
-    if (!this.witness.ran && epochs.length > 0) {
+    if (!this.witness.ran && !this.stepped && epochs.length > 0) {
       // A training loop without fit: the same records, written at the end.
       if (this.opts.logdir) TensorBoard.writeEpochs(this.opts.logdir, epochs);
       epochs.forEach((logs, i) => this.run?.log(logs, i + 1));
@@ -108,6 +124,7 @@ export class TrainingObserver {
 
   /** Ends the run as failed with the error's message. */
   fail(error: unknown): void {
+    this.writer?.close();
     this.run?.fail(error);
     this.store?.close();
   }

@@ -74,7 +74,7 @@ test("ingot runs list, show, compare and rm on two tracked trainings", () => {
   const untracked = train("0.002", ["--no-track"]);
   assert.equal(untracked.run_id, null);
 
-  const list = cli(["runs", "list", "--json"]);
+  const list = cli(["runs", "list", "--name", "regression-mlp", "--json"]);
   assert.equal(list.status, 0, list.stderr);
   const runs = JSON.parse(list.stdout) as Record<string, any>[];
   assert.deepEqual(runs.map((r) => r.id), [b.run_id, a.run_id], "newest first, the --no-track run absent");
@@ -112,7 +112,7 @@ test("ingot runs list, show, compare and rm on two tracked trainings", () => {
   const rm = cli(["runs", "rm", a.run_id]);
   assert.equal(rm.status, 0, rm.stderr);
   assert.match(rm.stdout, new RegExp(`deleted run ${a.run_id}`));
-  assert.deepEqual((JSON.parse(cli(["runs", "list", "--json"]).stdout) as { id: string }[]).map((r) => r.id), [b.run_id]);
+  assert.deepEqual((JSON.parse(cli(["runs", "list", "--name", "regression-mlp", "--json"]).stdout) as { id: string }[]).map((r) => r.id), [b.run_id]);
   assert.ok(existsSync(join(tmp, "reg-0.001", "model.safetensors")), "rm keeps the model folder");
 });
 

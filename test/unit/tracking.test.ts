@@ -238,3 +238,26 @@ test("a store that cannot be created says to set INGOT_HOME", () => {
   assert.throws(() => tracking.RunStore.open(join(file, "runs.db")), /cannot open the run store .*set INGOT_HOME/);
   assert.ok(readFileSync(file, "utf8") === "x");
 });
+
+test("TrainingObserver.logStep records a loop of its own in the run and the event files; end() tags card.json", () => {
+  const logdir = join(tmp, "lm-logs");
+  const model = join(tmp, "lm-model");
+  mkdirSync(model, { recursive: true });
+  writeFileSync(join(model, "card.json"), JSON.stringify({ recipe: "char-gpt" }));
+  const db = freshDb();
+  const obs = new tracking.TrainingObserver({ name: "char-gpt", kind: "lm", gitDir: false }, { db, logdir });
+  for (let it = 1; it <= 5; it++) obs.logStep({ loss: 3 / it, lr: 1e-3 }, it);
+  obs.logStep({ val_loss: 1.25 }, 5);
+  obs.end({ modelDir: model, metrics: { val_loss: 1.25, skipped: undefined }, history: [{ epoch: 1, loss: 9 }] });
+  const store = tracking.RunStore.open(db);
+  const id = obs.run!.id;
+  assert.deepEqual(store.metrics(id, { keys: ["loss"] }).map((m) => m.step), [1, 2, 3, 4, 5], "no history written after the fact");
+  assert.deepEqual(store.getRun(id).summary, { val_loss: 1.25 });
+  assert.equal(store.getRun(id).status, "finished");
+  assert.deepEqual(store.artifacts(id).map((a) => a.name), ["model", "tensorboard"]);
+  assert.equal(JSON.parse(readFileSync(join(model, "card.json"), "utf8")).run_id, id);
+  const scalars = ingot.tensorboard.readScalars(join(logdir, "train"));
+  assert.deepEqual(scalars.loss.map((p) => p.value), [3, 1.5, 1, 0.75, 0.6].map(Math.fround));
+  assert.deepEqual(scalars.val_loss.map((p) => p.step), [5]);
+  store.close();
+});
