@@ -1,6 +1,6 @@
 // cpu kernels for elementwise ops (native/cpu/unary.cc, binary.cc): unary math and activations, binary
 // arithmetic and comparisons with broadcasting, where, maskedFill, copies and casts.
-import type { DType, Tensor } from "../../tensor/index.js";
+import { type DType, Tensor } from "../../tensor/index.js";
 import { registerKernel } from "../registry.js";
 import { DT, native, P, putElementwise } from "./native.js";
 import { MAX_DIMS, refKernel } from "./util.js";
@@ -76,6 +76,15 @@ function copyInto(x: Tensor, out: Tensor): void {
 registerKernel("copy", "cpu", PLAIN, ([x], [out]) => (out.ndim > MAX_DIMS ? refKernel("copy", [x], [out], {}) : copyInto(x, out)));
 // In place: dst (inputs[0], contiguous) ← src broadcast to dst's shape, already of dst's dtype.
 registerKernel("copy_", "cpu", PLAIN, ([dst, src]) => (dst.ndim > MAX_DIMS ? refKernel("copy_", [dst, src], [], {}) : copyInto(src, dst)));
+
+// The adjoint of slice: g written into zeros of the input's shape. When the slice is one contiguous
+// block of the output (step 1, nothing but size-1 dims before it: e.g. select(0, i) of qkv), that
+// block is a contiguous view and the native copy fills it; other slices use ref's strided loop.
+registerKernel("sliceBackward", "cpu", ["float32", "float64"], ([g], [out], a: { dim: number; start: number; step: number; len: number; inShape: number[] }) => {
+  const block = (a.step === 1 || a.len <= 1) && out.shape.slice(0, a.dim).every((n) => n === 1);
+  if (!block || g.ndim > MAX_DIMS || g.ndim !== out.ndim) return refKernel("sliceBackward", [g], [out], a);
+  copyInto(g, new Tensor(out.storage, g.shape, undefined, out.offset + a.start * out.strides[a.dim]));
+});
 
 registerKernel("cast", "cpu", ["float32", "float64", "int32", "bool"], ([x], [out], a: { dtype: DType }) => {
   if (out.ndim > MAX_DIMS || DT[a.dtype] === undefined) return refKernel("cast", [x], [out], a);
