@@ -3,30 +3,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ig from "../../src/index.js";
+import { uniformFrom, useNativeOrSkip } from "./helpers.js";
 import type { Tensor } from "../../src/index.js";
 import { getOp, runOpMulti } from "../../src/ops/op.js";
 import { describeKernels } from "../../src/backend/registry.js";
-import { getNumThreads, nativeInfo, setNumThreads } from "../../src/backend/cpu/index.js";
+import { getNumThreads, setNumThreads } from "../../src/backend/cpu/index.js";
 
-const built = (() => {
-  try {
-    ig.setBackend("cpu");
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const skip = built ? false : `the native addon is not built here (${nativeInfo().error}); run npm rebuild`;
+const skip = useNativeOrSkip();
 
 const sdpaOp = getOp("scaledDotProductAttention")!;
 const sdpaBackwardOp = getOp("scaledDotProductAttentionBackward")!;
 
 const gen = new ig.Generator(2024);
-function rnd(shape: number[], lo = -1, hi = 1): Tensor {
-  const v = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < v.length; i++) v[i] = lo + (hi - lo) * gen.random();
-  return ig.tensor(v, { shape });
-}
+const rnd = (shape: number[], lo = -1, hi = 1): Tensor => uniformFrom(gen, shape, lo, hi);
 function boolRnd(shape: number[], pTrue: number): Tensor {
   const v = new Uint8Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < v.length; i++) v[i] = gen.random() < pTrue ? 1 : 0;

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import * as ig from "../../src/index.js";
 import type { Tensor } from "../../src/index.js";
 import type { Module } from "../../src/nn/module.js";
+import { nativeInfo } from "../../src/backend/cpu/index.js";
 import { checkCase, fixtures } from "../golden/nn-fixtures.js";
 
 /** A float64 tensor from nested numbers. */
@@ -53,4 +54,24 @@ export function fixtureTests(what: string, builders: Record<string, () => [Modul
       checkCase(fixtures[name], m, run);
     });
   }
+}
+
+/**
+ * Makes the native backend current for the file's tests; returns false when it is, else the reason
+ * to skip (the addon is not built here), for `test(name, { skip }, …)`.
+ */
+export function useNativeOrSkip(): false | string {
+  try {
+    ig.setBackend("cpu");
+    return false;
+  } catch {
+    return `the native addon is not built here (${nativeInfo().error}); run npm rebuild`;
+  }
+}
+
+/** A float32 tensor of the given shape, uniform in [lo, hi) from `gen`. */
+export function uniformFrom(gen: ig.Generator, shape: number[], lo = -1, hi = 1): Tensor {
+  const v = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < v.length; i++) v[i] = lo + (hi - lo) * gen.random();
+  return ig.tensor(v, { shape });
 }

@@ -4,26 +4,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ig from "../../src/index.js";
+import { uniformFrom, useNativeOrSkip } from "./helpers.js";
 import type { Tensor } from "../../src/index.js";
-import { getNumThreads, nativeInfo, setNumThreads } from "../../src/backend/cpu/index.js";
+import { getNumThreads, setNumThreads } from "../../src/backend/cpu/index.js";
 
-const built = (() => {
-  try {
-    ig.setBackend("cpu");
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const skip = built ? false : `the native addon is not built here (${nativeInfo().error}); run npm rebuild`;
+const skip = useNativeOrSkip();
 
 const gen = new ig.Generator(2024);
-function rnd(shape: number[]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) v[i] = gen.random() * 2 - 1;
-  return ig.tensor(v, { shape });
-}
+const rnd = (shape: number[]): Tensor => uniformFrom(gen, shape);
 
 /**
  * Checks out = a·b (+ bias along columns) for logical [..., M, K] · [..., K, N] with broadcast batch

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ig from "../../src/index.js";
+import { uniformFrom, useNativeOrSkip } from "./helpers.js";
 import type { Tensor } from "../../src/index.js";
 import { getNumThreads, nativeInfo, setNumThreads } from "../../src/backend/cpu/index.js";
 
@@ -71,23 +72,10 @@ test("INGOT_BACKEND=ref never touches the addon (no notice); INGOT_BACKEND=cpu w
 
 // ── the kernels themselves (skipped when the addon is not built) ────────────────────────────────
 
-const built = (() => {
-  try {
-    ig.setBackend("cpu");
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const skip = built ? false : `the native addon is not built here (${nativeInfo().error}); run npm rebuild`;
+const skip = useNativeOrSkip();
 
 const gen = new ig.Generator(12345);
-function rnd(shape: number[], lo = -1, hi = 1): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) v[i] = lo + (hi - lo) * gen.random();
-  return ig.tensor(v, { shape });
-}
+const rnd = (shape: number[], lo = -1, hi = 1): Tensor => uniformFrom(gen, shape, lo, hi);
 
 /** f on cpu (float32) against f on ref in float64, elementwise within atol + rtol·|want|. */
 function agrees(what: string, f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], atol = 1e-4, rtol = 1e-4): void {

@@ -12,6 +12,7 @@ import {
   prepareImages,
   prepareLabels,
   secondsSince,
+  type Recipe,
   type TrainOptions,
   type TrainResult,
 } from "./common.js";
@@ -105,4 +106,34 @@ export async function trainClassifier(opts: TrainOptions, run: ClassifierRun): P
     },
   });
   return result;
+}
+
+/**
+ * A recipe for a Keras MLP on 28×28 MNIST-like images: Flatten → Dense(h, relu) for each hidden width →
+ * Dense 10 softmax, Adam, sparse categorical cross-entropy (mnist-mlp, lenet300).
+ */
+export function denseMnistRecipe(spec: { name: string; summary: string; hidden: number[]; epochs: number }): Recipe {
+  const { keras } = ingot;
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    datasets: ["mnist", "fashion-mnist"],
+    defaults: { dataset: "mnist", epochs: spec.epochs, batchSize: 32, lr: 1e-3 },
+    train: (opts) =>
+      trainClassifier(opts, {
+        recipe: spec.name,
+        dataset: opts.dataset as "mnist" | "fashion-mnist",
+        preprocessing: { divide: 255, input_shape: [28, 28], labels: "index", classes: 10 },
+        validateEachEpoch: false,
+        build() {
+          const model = keras.sequential([
+            keras.flatten({ inputShape: [28, 28] }),
+            ...spec.hidden.map((units) => keras.dense({ units, activation: "relu" })),
+            keras.dense({ units: 10, activation: "softmax" }),
+          ]);
+          model.compile({ optimizer: keras.optimizers.adam({ learningRate: opts.lr }), loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
+          return model;
+        },
+      }),
+  };
 }
