@@ -20,6 +20,14 @@ Commands:
   finetune <dir>   fine-tune a BERT folder as a classifier (--task classify --data FILE.jsonl; --lora, --freeze)
   compress <modelDir>  quantize, prune, factorize or distill a saved model; report size, accuracy, latency
   runs list|show|compare|rm  the recorded runs (~/.ingot/runs.db, INGOT_HOME moves it): config, metrics, lineage
+  dashboard        a local web dashboard of the recorded runs, their curves, data reports and profiles
+  profile <script|recipe>  record a trace of ops and kernels (Chrome trace format) with a summary table
+  data check|clean  data-quality report (missing, types, duplicates, outliers, imbalance, drift, PII); a recorded cleaning pipeline
+  encrypt|decrypt <modelDir>  AES-256-GCM model folders (passphrase or key file), with a SHA-256 manifest
+  fl server|client  federated learning over HTTP (FedAvg, FedProx, FedAdam; secure aggregation)
+  run --nproc-per-node N script.js  launch distributed training (torchrun's shape; Gloo process groups)
+  export <modelDir> --format onnx  write an ONNX (opset 17) file for the MLP, CNN or GPT
+  estimate         parameters, FLOPs, memory, time and cost of training or serving a model
 
 Run 'ingot <command> --help' for a command's options.
 
@@ -28,6 +36,27 @@ Environment:
   INGOT_DATA       folder holding datasets (mnist/, fashion-mnist/, tinyshakespeare/, …)
   INGOT_HOME       Ingot's folder (default ~/.ingot): runs.db, the run store
 `;
+
+// One module per sub-command, loaded only when used; each exports run(args) → exit code.
+const COMMANDS: Record<string, string> = {
+  train: "./train.js",
+  eval: "./eval.js",
+  generate: "./generate.js",
+  compress: "./compress.js",
+  serve: "./serve.js",
+  pretrain: "./pretrain.js",
+  finetune: "./finetune.js",
+  runs: "./runs.js",
+  data: "./data.js",
+  encrypt: "./encrypt.js",
+  decrypt: "./decrypt.js",
+  fl: "./fl.js",
+  run: "./run.js",
+  export: "./export.js",
+  estimate: "./estimate.js",
+  dashboard: "./dashboard.js",
+  profile: "./profile.js",
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -39,37 +68,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  if (cmd === "train") {
-    const { run } = await import("./train.js");
-    return run(rest);
-  }
-  if (cmd === "eval") {
-    const { run } = await import("./eval.js");
-    return run(rest);
-  }
-  if (cmd === "generate") {
-    const { run } = await import("./generate.js");
-    return run(rest);
-  }
-  if (cmd === "compress") {
-    const { run } = await import("./compress.js");
-    return run(rest);
-  }
-  if (cmd === "serve") {
-    const { run } = await import("./serve.js");
-    return run(rest);
-  }
-  if (cmd === "pretrain") {
-    const { run } = await import("./pretrain.js");
-    return run(rest);
-  }
-  if (cmd === "finetune") {
-    const { run } = await import("./finetune.js");
-    return run(rest);
-  }
-  if (cmd === "runs") {
-    const { run } = await import("./runs.js");
-    return run(rest);
+  const file = COMMANDS[cmd];
+  if (file) {
+    const mod = (await import(file)) as { run: (args: string[]) => Promise<number> | number };
+    return await mod.run(rest);
   }
   if (cmd === "info") {
     // `ingot info` (with --kernels) describes the backend; `ingot info <modelDir>` a model folder.
