@@ -29,37 +29,54 @@ namespace {
 
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__)
 #define QUANT_ISA "avx512-vnni"
-constexpr int KSTEP = 64;
-template <int MR, int NR>
-inline void dot_tile(const int8_t* const* a, const int8_t* const* w, int64_t K, int32_t* out, int64_t ldo) {
-  __m512i acc[MR][NR];
-  for (int i = 0; i < MR; i++)
-    for (int j = 0; j < NR; j++) acc[i][j] = _mm512_setzero_si512();
-  const int64_t Kv = K & ~int64_t(KSTEP - 1);
-  const __m512i zero = _mm512_setzero_si512();
-  for (int64_t k = 0; k < Kv; k += KSTEP) {
-    __m512i wa[NR];
-    __mmask64 neg[NR];
-    for (int j = 0; j < NR; j++) {
-      const __m512i wv = _mm512_loadu_si512(w[j] + k);
-      wa[j] = _mm512_abs_epi8(wv);  // -128 → 0x80, which is 128 as the u8 operand
-      neg[j] = _mm512_movepi8_mask(wv);
-    }
-    for (int i = 0; i < MR; i++) {
-      const __m512i av = _mm512_loadu_si512(a[i] + k);
-      // dpbusd: u8 × s8 summed by fours into int32, no saturation; a negated where w < 0.
-      for (int j = 0; j < NR; j++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], wa[j], _mm512_mask_sub_epi8(av, neg[j], zero, av));
+// VNNI: vpdpbusd multiplies u8 by s8 and sums by fours into int32 with no intermediate saturation,
+// so the activations go in offset by 128 (a ^ 0x80 = a + 128 as u8, prepared once per row by
+// offset_rows) and each weight row's 128·Σ_k w[k] (weight_comp) is taken off the sums:
+// Σ (a + 128)·w − 128·Σ w = Σ a·w, exactly. K tails are masked loads (zero bytes add nothing).
+constexpr bool kOffsetA = true;
+constexpr int MR = 4, NR = 4;
+template <int MR_, int NR_>
+inline void dot_tile(const int8_t* const* a, const int8_t* const* w, const int32_t* comp, int64_t K, int32_t* out, int64_t ldo) {
+  __m512i acc[MR_][NR_];
+  for (int i = 0; i < MR_; i++)
+    for (int j = 0; j < NR_; j++) acc[i][j] = _mm512_setzero_si512();
+  for (int64_t k = 0; k < K; k += 64) {
+    const __mmask64 m = K - k >= 64 ? ~__mmask64(0) : (__mmask64(1) << (K - k)) - 1;
+    __m512i wv[NR_];
+    for (int j = 0; j < NR_; j++) wv[j] = _mm512_maskz_loadu_epi8(m, w[j] + k);
+    for (int i = 0; i < MR_; i++) {
+      const __m512i av = _mm512_maskz_loadu_epi8(m, a[i] + k);
+      for (int j = 0; j < NR_; j++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
     }
   }
-  for (int i = 0; i < MR; i++)
-    for (int j = 0; j < NR; j++) {
-      int32_t s = _mm512_reduce_add_epi32(acc[i][j]);
-      for (int64_t k = Kv; k < K; k++) s += int32_t(a[i][k]) * int32_t(w[j][k]);
-      out[i * ldo + j] = s;
+  for (int i = 0; i < MR_; i++)
+    for (int j = 0; j < NR_; j++) out[i * ldo + j] = _mm512_reduce_add_epi32(acc[i][j]) - comp[j];
+}
+
+/** comp[j] = 128·Σ_k w[j][k] for the weight rows [j0, j1). */
+void weight_comp(const int8_t* w, int64_t K, int64_t j0, int64_t j1, int32_t* comp) {
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (int64_t j = j0; j < j1; j++) {
+    __m512i acc = _mm512_setzero_si512();
+    for (int64_t k = 0; k < K; k += 64) {
+      const __mmask64 m = K - k >= 64 ? ~__mmask64(0) : (__mmask64(1) << (K - k)) - 1;
+      acc = _mm512_dpbusd_epi32(acc, ones, _mm512_maskz_loadu_epi8(m, w + j * K + k));
     }
+    comp[j] = 128 * _mm512_reduce_add_epi32(acc);
+  }
+}
+
+/** Adds 128 to every int8 (flips the sign bit): the u8 operand of vpdpbusd. */
+inline void offset_row(int8_t* q, int64_t K) {
+  const __m512i flip = _mm512_set1_epi8(char(0x80));
+  int64_t k = 0;
+  for (; k + 64 <= K; k += 64) _mm512_storeu_si512(q + k, _mm512_xor_si512(_mm512_loadu_si512(q + k), flip));
+  for (; k < K; k++) q[k] = int8_t(uint8_t(q[k]) ^ 0x80u);
 }
 #elif defined(__AVX2__)
 #define QUANT_ISA "avx2"
+constexpr bool kOffsetA = false;
+constexpr int MR = 4, NR = 2;
 constexpr int KSTEP = 32;
 inline int32_t hsum8(__m256i v) {
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -68,7 +85,7 @@ inline int32_t hsum8(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 template <int MR, int NR>
-inline void dot_tile(const int8_t* const* a, const int8_t* const* w, int64_t K, int32_t* out, int64_t ldo) {
+inline void dot_tile(const int8_t* const* a, const int8_t* const* w, const int32_t*, int64_t K, int32_t* out, int64_t ldo) {
   __m256i acc[MR][NR];
   for (int i = 0; i < MR; i++)
     for (int j = 0; j < NR; j++) acc[i][j] = _mm256_setzero_si256();
@@ -97,8 +114,10 @@ inline void dot_tile(const int8_t* const* a, const int8_t* const* w, int64_t K, 
 }
 #else
 #define QUANT_ISA "portable"
+constexpr bool kOffsetA = false;
+constexpr int MR = 4, NR = 2;
 template <int MR, int NR>
-inline void dot_tile(const int8_t* const* a, const int8_t* const* w, int64_t K, int32_t* out, int64_t ldo) {
+inline void dot_tile(const int8_t* const* a, const int8_t* const* w, const int32_t*, int64_t K, int32_t* out, int64_t ldo) {
   for (int i = 0; i < MR; i++)
     for (int j = 0; j < NR; j++) {
       int32_t s = 0;
@@ -108,31 +127,26 @@ inline void dot_tile(const int8_t* const* a, const int8_t* const* w, int64_t K, 
 }
 #endif
 
-constexpr int MR = 4, NR = 2;
+#if !(defined(__AVX512VNNI__) && defined(__AVX512BW__))
+inline void weight_comp(const int8_t*, int64_t, int64_t, int64_t, int32_t*) {}
+inline void offset_row(int8_t*, int64_t) {}
+#endif
 
-/** One tile of at most MR rows × NR weight rows; edge tiles run the smaller shapes. */
-template <int mr>
-inline void tile_rows(int nr, const int8_t* const* a, const int8_t* const* w, int64_t K, int32_t* out, int64_t ldo) {
-  if (nr == 2) dot_tile<mr, 2>(a, w, K, out, ldo);
-  else dot_tile<mr, 1>(a, w, K, out, ldo);
-}
-inline void tile_any(int mr, int nr, const int8_t* const* a, const int8_t* const* w, int64_t K, int32_t* out, int64_t ldo) {
-  switch (mr) {
-    case 4: tile_rows<4>(nr, a, w, K, out, ldo); break;
-    case 3: tile_rows<3>(nr, a, w, K, out, ldo); break;
-    case 2: tile_rows<2>(nr, a, w, K, out, ldo); break;
-    default: tile_rows<1>(nr, a, w, K, out, ldo);
-  }
+/** One tile of mr ≤ MR rows × nr ≤ NR weight rows: the full shape, or an edge tile a row and a column at a time. */
+inline void tile_any(int mr, int nr, const int8_t* const* a, const int8_t* const* w, const int32_t* comp, int64_t K, int32_t* out, int64_t ldo) {
+  if (mr == MR && nr == NR) return dot_tile<MR, NR>(a, w, comp, K, out, ldo);
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) dot_tile<1, 1>(a + i, w + j, comp + j, K, out + i * ldo + j, ldo);
 }
 
 /**
- * C [M, N] = A·Wᵀ over int8 rows: A row i at a + i·lda, W row j
- * at w + j·K. `epilogue(i0, i1, j0, j1, acc, ldacc)` consumes each finished block of int32 sums
- * when given, else the sums are stored in C. Threads split the columns (weights), so each thread
- * streams its own part of W once per block of rows.
+ * C [M, N] = A·Wᵀ over int8 rows: A row i at a + i·lda, W row j at w + j·K. With kOffsetA the rows
+ * of A hold a + 128 (offset_row) and comp[j] = 128·Σ W[j] (weight_comp); else comp is unused.
+ * `epilogue(i0, i1, j0, j1, acc, ldacc)` consumes each finished block of int32 sums. Threads split
+ * the columns (weights), so each thread streams its own part of W once per block of rows.
  */
 template <class Epi>
-void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* a, int64_t lda, const int8_t* w, Epi&& epilogue) {
+void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* a, int64_t lda, const int8_t* w, const int32_t* comp, Epi&& epilogue) {
   constexpr int64_t NB = 64;  // columns per task: 64·K bytes of W stay in L2 while the rows pass
   const int64_t ntasks = (N + NB - 1) / NB;
   parallel_for(ntasks, 1, [&](int64_t t0, int64_t t1) {
@@ -145,13 +159,21 @@ void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* a, int64_t lda, co
         for (int i = 0; i < mr; i++) ar[i] = a + (i0 + i) * lda;
         for (int64_t j = j0; j < j1; j += NR) {
           const int nr = int(std::min<int64_t>(NR, j1 - j));
-          const int8_t* wr[NR] = {w + j * K, w + std::min(j + 1, N - 1) * K};
-          tile_any(mr, nr, ar, wr, K, acc + (j - j0), NB);
+          const int8_t* wr[NR];
+          for (int jj = 0; jj < NR; jj++) wr[jj] = w + std::min<int64_t>(j + jj, N - 1) * K;
+          tile_any(mr, nr, ar, wr, comp + (kOffsetA ? j : 0), K, acc + (j - j0), NB);
         }
         epilogue(i0, i0 + mr, j0, j1, acc, NB);
       }
     }
   });
+}
+
+/** Per-weight-row compensation for kOffsetA (empty otherwise), computed in parallel. */
+std::vector<int32_t> comp_for(const int8_t* w, int64_t N, int64_t K) {
+  std::vector<int32_t> comp(kOffsetA ? size_t(N) : 1);
+  if (kOffsetA) parallel_for(N, std::max<int64_t>(1, 65536 / std::max<int64_t>(K, 1)), [&](int64_t j0, int64_t j1) { weight_comp(w, K, j0, j1, comp.data()); });
+  return comp;
 }
 
 thread_local std::vector<int8_t> qbuf;
@@ -172,7 +194,14 @@ void int8_gemm_binding(const Napi::CallbackInfo& info) {
   int32_t* C = array_arg<int32_t>(info, 2, coff + M * N);
   if (!C || M == 0 || N == 0) return;
   A += aoff, B += boff, C += coff;
-  int8_gemm(M, N, K, A, K, B, [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1, const int32_t* acc, int64_t ld) {
+  if (kOffsetA) {
+    int8_t* qa = qscratch(size_t(M * K));
+    std::memcpy(qa, A, size_t(M * K));
+    offset_row(qa, M * K);
+    A = qa;
+  }
+  const std::vector<int32_t> comp = comp_for(B, N, K);
+  int8_gemm(M, N, K, A, K, B, comp.data(), [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1, const int32_t* acc, int64_t ld) {
     for (int64_t i = i0; i < i1; i++)
       for (int64_t j = j0; j < j1; j++) C[i * N + j] = acc[(i - i0) * ld + (j - j0)];
   });
@@ -234,9 +263,13 @@ void int8_linear_binding(const Napi::CallbackInfo& info) {
   std::vector<float> xs(static_cast<size_t>(R));
   const float sstat = float(act_scale), istat = act_scale > 0 ? 1.0f / sstat : 0.0f;
   parallel_for(R, std::max<int64_t>(1, 16384 / std::max<int64_t>(K, 1)), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++) xs[size_t(r)] = quantize_row(X + r * K, K, istat, sstat, qa + r * K);
+    for (int64_t r = r0; r < r1; r++) {
+      xs[size_t(r)] = quantize_row(X + r * K, K, istat, sstat, qa + r * K);
+      if (kOffsetA) offset_row(qa + r * K, K);
+    }
   });
-  int8_gemm(R, N, K, qa, K, Wq, [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1, const int32_t* acc, int64_t ld) {
+  const std::vector<int32_t> comp = comp_for(Wq, N, K);
+  int8_gemm(R, N, K, qa, K, Wq, comp.data(), [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1, const int32_t* acc, int64_t ld) {
     for (int64_t i = i0; i < i1; i++) {
       const float sx = xs[size_t(i)];
       float* o = O + i * N;
