@@ -376,6 +376,8 @@ export async function run(args: string[]): Promise<number> {
     const log: Log = o.json ? process.stderr : process.stdout;
     if (!existsSync(o.dir)) throw new CliError(`ingot compress: ${o.dir} does not exist; pass a model folder written by 'ingot train' (e.g. runs/mnist-mlp)`);
     const { summary } = await compressFolder(o, log);
+    // The run store's record (lineage from the source's run; the dashboard shows report.md).
+    (await import("./compress-track.js")).recordCompression(o, summary);
     if (o.json) {
       process.stdout.write(JSON.stringify(summary) + "\n");
       return 0;

@@ -1,10 +1,11 @@
 // `ingot train char-gpt`: a character-level GPT on a text file (nanoGPT's shakespeare_char), with
 // the sizes of nanoGPT's configs, progress with tokens/s and ETA, checkpoints, --resume and --json.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import * as ingot from "../index.js";
 import { CliError, type Log, parseCli, reportError, UsageError } from "./recipes/common.js";
 import { formatPairs, grouped } from "./progress-table.js";
+import { cardRunId, recordedRun } from "./compress-track.js";
 
 /** A size: the model and the training defaults (nanoGPT's names in the comments). */
 export interface CharGptSize {
@@ -83,6 +84,9 @@ Options:
   --out DIR            the model folder and checkpoint (default runs/char-gpt-<size>)
   --resume             continue from the checkpoint in --out (same results as an uninterrupted run)
   --json               print one JSON object as the last line (progress goes to stderr)
+  --logdir DIR         also write TensorBoard event files (DIR/train: loss, lr, train_loss, val_loss)
+  --no-track           do not record the run in the run store (INGOT_HOME/runs.db; see ingot runs)
+  --profile FILE       profile the training: the heaviest ops at the end, Chrome trace JSON in FILE
   -h, --help           show this help
 
 Example: ingot train char-gpt --size small --data ../shared/data/tinyshakespeare/input.txt --json
@@ -103,6 +107,12 @@ export interface CharGptArgs {
   resume: boolean;
   json: boolean;
   command: string;
+  /** TensorBoard folder (--logdir), or null. */
+  logdir: string | null;
+  /** Record the run in the run store (default true; --no-track). */
+  track: boolean;
+  /** --profile FILE, or null. */
+  profile: string | null;
 }
 
 /** Parses `ingot train char-gpt …` (args after the recipe name); throws UsageError on mistakes. */
@@ -121,6 +131,9 @@ export function parseCharGptArgs(args: string[]): CharGptArgs | "help" {
     out: { type: "string" },
     resume: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
+    logdir: { type: "string" },
+    "no-track": { type: "boolean", default: false },
+    profile: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   });
   if (v.help) return "help";
@@ -150,6 +163,9 @@ export function parseCharGptArgs(args: string[]): CharGptArgs | "help" {
     resume: v.resume,
     json: v.json,
     command: ["ingot", "train", "char-gpt", ...args].join(" "),
+    logdir: v.logdir ?? null,
+    track: !v["no-track"],
+    profile: v.profile ?? null,
   };
 }
 
@@ -179,8 +195,15 @@ export function duration(s: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
-/** Trains, saves runs/char-gpt-<size>, and returns the JSON result. */
-export function trainCharGpt(a: CharGptArgs, log: Log): Record<string, unknown> {
+/** Iteration losses and lr go to the run store and --logdir every this many iterations (nanoGPT's log_interval). */
+const LOG_INTERVAL = 10;
+
+/**
+ * Trains, saves runs/char-gpt-<size>, and returns the JSON result. With an observer, the iteration
+ * loss and lr (every LOG_INTERVAL iterations and the last) and each evaluation's train/val loss are
+ * logged to its run and TensorBoard folder at the iteration's step.
+ */
+export function trainCharGpt(a: CharGptArgs, log: Log, observer?: ingot.tracking.TrainingObserver): Record<string, unknown> {
   const size = CHAR_GPT_SIZES[a.size];
   const text = readFileSync(a.data, "utf8");
   const ds = ingot.train.charDataset(text);
@@ -195,7 +218,14 @@ export function trainCharGpt(a: CharGptArgs, log: Log): Record<string, unknown> 
     ["training", `${a.maxIters} iters × ${a.batchSize * a.gradAccum} sequences, lr ${a.lr} → ${Number((a.lr / 10).toPrecision(6))}, on ${ingot.getBackend()}${a.resume ? `, resuming from ${a.out}` : ""}`],
   ];
   log.write(formatPairs(header));
-  const progress = progressPrinter(log);
+  observer?.run?.updateConfig({ parameters, vocab_size: ds.tokenizer.vocabSize });
+  const printer = progressPrinter(log);
+  const progress = Object.assign((e: ingot.train.LMTrainEvent) => {
+    printer(e);
+    if (!observer) return;
+    if (e.kind === "iter" && ((e.iter + 1) % LOG_INTERVAL === 0 || e.iter + 1 === e.maxIters)) observer.logStep({ loss: e.loss, lr: e.lr }, e.iter + 1);
+    else if (e.kind === "eval") observer.logStep({ train_loss: e.train_loss, val_loss: e.val_loss }, e.iter);
+  }, { end: printer.end });
   const r = ingot.train.trainLM({
     model,
     trainData: ds.train,
@@ -264,6 +294,17 @@ function progressPrinter(log: Log): ((e: ingot.train.LMTrainEvent) => void) & { 
   return Object.assign(fn, { end: () => open && line("") });
 }
 
+/** The run store's run (unless --no-track) and the --logdir writer; a resumed run names the run it continues as its parent. */
+function observeCharGpt(a: CharGptArgs): ingot.tracking.TrainingObserver {
+  const size = CHAR_GPT_SIZES[a.size];
+  const config = { recipe: "char-gpt", size: a.size, ...size.model, data: a.data, max_iters: a.maxIters, batch_size: a.batchSize, lr: a.lr, eval_interval: a.evalInterval, eval_iters: a.evalIters, grad_accum: a.gradAccum, seed: a.seed, out: a.out, resume: a.resume, backend: ingot.getBackend() };
+  // A resume continues the run card.json names, if the store still holds it.
+  const parent = a.resume && a.track ? recordedRun(cardRunId(a.out)) : null;
+  const dataset = `${basename(dirname(a.data))}/${basename(a.data)}`;
+  const start = { name: "char-gpt", kind: "lm", command: a.command, config, seed: a.seed, dataset, parent, relation: parent ? "resumed-from" : null };
+  return new ingot.tracking.TrainingObserver(start, { track: a.track, logdir: a.logdir, batchFreq: 0, datasetDir: a.data, warn: (m: string) => process.stderr.write(`ingot train char-gpt: ${m}\n`) });
+}
+
 export async function run(args: string[]): Promise<number> {
   try {
     const a = parseCharGptArgs(args);
@@ -272,7 +313,22 @@ export async function run(args: string[]): Promise<number> {
       return 0;
     }
     const log: Log = a.json ? process.stderr : process.stdout;
-    const r = trainCharGpt(a, log);
+    const observer = observeCharGpt(a);
+    const prof = a.profile ? (await import("./profile.js")).startTrainProfile(a.profile) : null;
+    let r: Record<string, unknown>;
+    try {
+      r = trainCharGpt(a, log, observer);
+    } catch (e) {
+      observer.fail(e);
+      throw e;
+    } finally {
+      prof?.finish(log);
+    }
+    if (a.profile && existsSync(a.profile)) observer.run?.logArtifact("profile", a.profile, { kind: "profile" });
+    const metrics = Object.fromEntries(["train_loss", "val_loss", "iters", "tokens_per_second", "seconds", "parameters"].map((k) => [k, r[k] as number]));
+    observer.end({ modelDir: a.out, metrics });
+    if (observer.run) r.run_id = observer.run.id;
+    if (a.logdir) r.logdir = a.logdir;
     if (a.json) process.stdout.write(JSON.stringify(r) + "\n");
     else
       process.stdout.write(
@@ -282,6 +338,8 @@ export async function run(args: string[]): Promise<number> {
             ["time", `${duration(r.seconds as number)}, ${grouped(r.tokens_per_second as number)} training tokens/s on ${r.backend}`],
             ["saved", `${r.out}/ (model folder + checkpoint; continue with --resume)`],
             ["sample", `ingot generate ${r.out} --prompt "ROMEO:" --max-tokens 300`],
+            ...(r.run_id ? [["run", `${r.run_id as string} recorded: ingot runs show ${r.run_id as string}`] as [string, string]] : []),
+            ...(a.logdir ? [["tensorboard", `tensorboard --logdir ${a.logdir}`] as [string, string]] : []),
           ]),
       );
     return 0;

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IngotError } from "../tensor/index.js";
-import { loadModelDir, saveModelDir } from "../io/model-dir.js";
+import { loadModelDir, saveModelDir, type SavedModel } from "../io/model-dir.js";
 import { loadTokenizer, type Tokenizer } from "../text/index.js";
 import { GPT, type GPTConfig } from "./gpt.js";
 import { quantizationBlock, restoreQuantization } from "../compress/quantize.js";
@@ -51,7 +51,13 @@ export function saveGPT(dir: string, model: GPT, opts: SaveGPTOptions = {}): voi
 
 /** Loads a folder written by saveGPT (weights, config, and tokenizer.json when present). */
 export function loadGPT(dir: string): LoadedGPT {
-  const { config, weights, card } = loadModelDir(dir);
+  const tokPath = join(dir, "tokenizer.json");
+  return gptFromSaved(loadModelDir(dir), dir, () => (existsSync(tokPath) ? loadTokenizer(tokPath) : null));
+}
+
+/** loadGPT over a folder's parts already read (a folder decrypted in memory); `dir` names it in errors. */
+export function gptFromSaved(saved: SavedModel, dir: string, tokenizer: () => Tokenizer | null): LoadedGPT {
+  const { config, weights, card } = saved;
   if (config.architecture !== GPT_ARCHITECTURE || typeof config.gpt !== "object" || config.gpt === null)
     throw new IngotError(`loadGPT: ${dir}/config.json is not a GPT folder (architecture is '${String(config.architecture)}', expected '${GPT_ARCHITECTURE}')`);
   const model = new GPT(config.gpt as Partial<GPTConfig>);
@@ -59,6 +65,5 @@ export function loadGPT(dir: string): LoadedGPT {
   if (!("lm_head.weight" in weights)) weights["lm_head.weight"] = weights["transformer.wte.weight"];
   model.loadStateDict(weights);
   model.eval();
-  const tokPath = join(dir, "tokenizer.json");
-  return { model, tokenizer: existsSync(tokPath) ? loadTokenizer(tokPath) : null, config, card };
+  return { model, tokenizer: tokenizer(), config, card };
 }

@@ -18,6 +18,7 @@ import { getBackend } from "../backend/current.js";
 import { isGradEnabled } from "../autograd/grad-mode.js";
 import { Node, type GradRule } from "../autograd/node.js";
 import type { OpCase } from "./cases.js";
+import { profilerHooks } from "../profiler/hooks.js";
 
 export interface OutputSpec {
   shape: number[];
@@ -89,6 +90,13 @@ export function runOp<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor {
  * returning dx, dw, db) use this inside gradient rules, where nothing is recorded.
  */
 export function runOpMulti<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
+  // The profiler (src/profiler) times the call when it runs; otherwise this is one null check.
+  const hook = profilerHooks.op;
+  if (hook === null) return dispatchMulti(op, inputs, attrs);
+  return hook({ name: op.name, inputs, attrs, view: !!op.view, inplace: false }, () => dispatchMulti(op, inputs, attrs));
+}
+
+function dispatchMulti<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
   const specs = op.meta(inputs, attrs);
   for (const t of inputs)
     if (t.device !== "cpu")
@@ -128,6 +136,12 @@ export function runOpMulti<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[
  * tensor that requires grad while grad mode is on (as PyTorch does for leaves).
  */
 export function runInplace<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor {
+  const hook = profilerHooks.op;
+  if (hook === null) return dispatchInplace(op, inputs, attrs);
+  return hook({ name: op.name, inputs, attrs, view: false, inplace: true }, () => [dispatchInplace(op, inputs, attrs)])[0];
+}
+
+function dispatchInplace<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor {
   op.meta(inputs, attrs);
   const dst = inputs[0];
   if (isGradEnabled() && dst.requiresGrad)

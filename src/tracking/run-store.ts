@@ -175,6 +175,32 @@ export class RunStore {
     return new RunStore(abs, db);
   }
 
+  /** True for a store opened with openReadonly (a dashboard): it never writes. */
+  readonly = false;
+
+  /**
+   * Opens an existing store read-only (the dashboard): no schema is created and reads do not mark
+   * dead runs failed (see isDead). Throws a TrackingError when the file does not exist.
+   */
+  static openReadonly(path: string = defaultRunsDb()): RunStore {
+    const Db = sqlite();
+    const abs = resolve(path);
+    let db: Database;
+    try {
+      db = new Db(abs, { readonly: true, fileMustExist: true, timeout: 5000 });
+    } catch (e) {
+      throw new TrackingError(`cannot open the run store ${abs} read-only: ${(e as Error).message}; every 'ingot train' creates it, or pass the right file`);
+    }
+    const store = new RunStore(abs, db);
+    store.readonly = true;
+    return store;
+  }
+
+  /** Whether a 'running' run's process is gone (this machine only): what reconcile() would mark failed. */
+  isDead(run: RunRecord): boolean {
+    return run.status === "running" && run.host === hostname() && run.pid !== process.pid && !alive(run.pid);
+  }
+
   /** Starts a run (status 'running'); the returned handle logs to it and ends it. */
   startRun(opts: StartRunOptions): ActiveRun {
     if (!opts || typeof opts.name !== "string" || !opts.name) throw new TrackingError("startRun: a run needs a name (the recipe or program), e.g. {name: 'mnist-mlp'}");
@@ -237,6 +263,7 @@ export class RunStore {
    * failed; returns how many. Reads call it, so a dead run never shows as running.
    */
   reconcile(): number {
+    if (this.readonly) return 0;
     const rows = this.db.prepare("SELECT id, pid FROM runs WHERE status = 'running' AND host = ?").all(hostname()) as { id: string; pid: number }[];
     let n = 0;
     for (const r of rows) {
