@@ -1,0 +1,2 @@
+// ingot.export: ONNX export of keras models and GPTs (exportOnnx, exportOnnxDir).
+export * from "./onnx.js";
