@@ -3,7 +3,9 @@
 import { AutogradError, shapeStr, shapesEqual, type Tensor } from "../tensor/index.js";
 import { noGrad } from "./grad-mode.js";
 import { Node } from "./node.js";
+import { firePostAccumulateGradHooks, leafHookTracker } from "./hooks.js";
 import { add, onesLike } from "../ops/index.js";
+import { profilerHooks } from "../profiler/hooks.js";
 
 export interface BackwardOptions {
   /** Keep the graph so that backward can run through it again. */
@@ -15,6 +17,12 @@ export interface BackwardOptions {
  * A non-scalar root needs the upstream gradient `gradient` of the same shape.
  */
 export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOptions = {}): void {
+  const range = profilerHooks.range;
+  if (range === null) runBackward(root, gradient, opts);
+  else range("autograd", "autograd.backward", () => runBackward(root, gradient, opts));
+}
+
+function runBackward(root: Tensor, gradient: Tensor | undefined, opts: BackwardOptions): void {
   if (!root.requiresGrad)
     throw new AutogradError("backward: this tensor does not require grad and has no gradFn; call requiresGrad_() on the inputs first");
   if (!gradient && root.size !== 1)
@@ -29,9 +37,11 @@ export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOptions 
     const handed = new Set<Tensor>();
     if (!root.gradFn) {
       accumulateLeaf(root, seed, handed, gradient);
+      firePostAccumulateGradHooks(root);
       return;
     }
     const order = topoOrder(root.gradFn as Node);
+    const hooks = leafHookTracker(order); // post-accumulate-grad hooks (./hooks.ts), null when none
     const grads = new Map<Node, Tensor>();
     grads.set(root.gradFn as Node, seed);
     for (const node of order) {
@@ -42,7 +52,8 @@ export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOptions 
         throw new AutogradError(
           `backward: the graph through '${node.name}' was already freed by an earlier backward; pass {retainGraph: true} to the first backward`,
         );
-      const inGrads = node.rule(g, node);
+      const range = profilerHooks.range;
+      const inGrads = range === null ? node.rule(g, node) : range("backward", `${node.name}.backward`, () => node.rule(g, node));
       node.inputs.forEach((inp, i) => {
         const raw = inGrads[i];
         if (!raw || !inp.requiresGrad) return;
@@ -55,10 +66,14 @@ export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOptions 
           const n = inp.gradFn as Node;
           const prev = grads.get(n);
           grads.set(n, prev ? add(prev, gi) : gi);
-        } else accumulateLeaf(inp, gi, handed, gradient);
+        } else {
+          accumulateLeaf(inp, gi, handed, gradient);
+          hooks?.accumulated(inp);
+        }
       });
       if (!opts.retainGraph) node.release();
     }
+    hooks?.finish();
   });
 }
 

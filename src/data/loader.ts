@@ -14,6 +14,8 @@ export interface DataLoaderOptions<T, B> {
   collate?: (items: T[]) => B;
   /** The generator for shuffling (default: the default generator, so `manualSeed` makes runs repeat). */
   generator?: Generator;
+  /** The indices of each epoch, in order (a DistributedSampler); excludes `shuffle`, as in torch. */
+  sampler?: Iterable<number> & { readonly length: number };
 }
 
 /**
@@ -27,6 +29,7 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
   readonly dropLast: boolean;
   private readonly collate?: (items: T[]) => B;
   private readonly generator?: Generator;
+  readonly sampler?: Iterable<number> & { readonly length: number };
 
   constructor(
     readonly dataset: Dataset<T>,
@@ -39,16 +42,19 @@ export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B> {
     this.dropLast = opts.dropLast ?? false;
     this.collate = opts.collate;
     this.generator = opts.generator;
+    this.sampler = opts.sampler;
+    if (this.sampler && this.shuffle) throw new ValueError("DataLoader: sampler option is mutually exclusive with shuffle (the sampler decides the order; DistributedSampler shuffles itself)");
   }
 
   /** Number of batches per epoch (torch's `len(loader)`). */
   get length(): number {
-    const n = this.dataset.length;
+    const n = this.sampler ? this.sampler.length : this.dataset.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
   /** The order of one epoch: a fresh permutation when shuffling, else 0..n-1. */
   private order(): number[] {
+    if (this.sampler) return [...this.sampler];
     const n = this.dataset.length;
     return this.shuffle ? permutation(n, pickGenerator({ generator: this.generator })) : Array.from({ length: n }, (_, i) => i);
   }

@@ -58,6 +58,8 @@ export abstract class Model extends Layer {
   /** Logs of the last fit's last epoch (written to card.json by save). */
   lastLogs: Record<string, number> | null = null;
   compiled: CompiledState | null = null;
+  /** Awaited by fit after backward, before the optimizer step (DistributedDataParallel averages gradients here). */
+  gradientSync: (() => Promise<void>) | null = null;
 
   /** The layers in order. */
   abstract get layers(): Layer[];

@@ -242,6 +242,7 @@ export async function fitModel(m: Model, x: unknown, y: TensorOrList | null, arg
         const loss = tr.step(b, true);
         if (optimizer && loss.requiresGrad) {
           loss.backward();
+          if (m.gradientSync) await m.gradientSync();
           optimizer.step();
         }
         await cbs.onBatchEnd(step, tr.logs());

@@ -3,6 +3,7 @@
 import { isFloatDType, shapeStr, shapesEqual, Tensor, ValueError } from "../tensor/index.js";
 import { clone, detach, to } from "../ops/index.js";
 import { enableGrad, noGrad } from "../autograd/index.js";
+import { profilerHooks } from "../profiler/hooks.js";
 
 /** Hyper-parameters every optimizer has. */
 export interface OptimizerOptions {
@@ -89,9 +90,12 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
       const l = enableGrad(closure);
       loss = l instanceof Tensor ? l.item() : l;
     }
-    noGrad(() => {
+    const update = () => noGrad(() => {
       for (const g of this.paramGroups) this.updateGroup(g);
     });
+    const range = profilerHooks.range;
+    if (range === null) update();
+    else range("optimizer", `${this.constructor.name}.step`, update);
     return loss;
   }
 
