@@ -17,3 +17,8 @@ export * from "./transforms.js";
 export * from "./augment.js";
 export { pickGenerator, takeRows, type Rows } from "./util.js";
 export * from "./date-task.js";
+export * from "./check.js";
+export * from "./check-raw.js";
+export * from "./check-stats.js";
+export * from "./clean-pipeline.js";
+export * from "./pii.js";
