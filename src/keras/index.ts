@@ -4,7 +4,7 @@ export * from "./layers/index.js";
 export { Model, type CompileArgs, type CompiledState, type SummaryRow } from "./model.js";
 export { Sequential, sequential, type SequentialArgs } from "./sequential.js";
 export { Functional, model, input, type FunctionalArgs, type InputArgs } from "./functional.js";
-export { loadModel, layerFromConfig, type LoadModelOptions } from "./load.js";
+export { loadModel, loadModelFrom, layerFromConfig, type LoadModelOptions, type SavedModelFiles } from "./load.js";
 export { modelConfig, type SaveOptions } from "./serialize.js";
 export type { FitArgs, EvaluateArgs, PredictArgs } from "./training.js";
 export type { BatchSource, TensorOrList } from "./data-adapter.js";

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { IngotError } from "../tensor/index.js";
-import { loadSafetensors } from "../io/index.js";
+import { parseSafetensors } from "../io/index.js";
 import { checkLayerName, type Layer, type SymbolicTensor } from "./layers/base.js";
 import { InputLayer } from "./layers/core.js";
 import { layerClass, layerClassNames } from "./layers/index.js";
@@ -109,10 +109,27 @@ export function loadModel(dir: string, opts: LoadModelOptions = {}): Model {
   if (!statSync(dir).isDirectory())
     fail(`${dir} is a file, not a model folder${dir.endsWith(".safetensors") ? "; weights alone load into a built model with model.loadWeights(path)" : ""}`);
   const cfgPath = join(dir, "config.json");
-  if (!existsSync(cfgPath)) fail(`${dir} has no config.json; is it a folder written by model.save()?`);
+  const weightsPath = join(dir, "model.safetensors");
+  return loadModelFrom({ dir, readConfig: () => (existsSync(cfgPath) ? readFileSync(cfgPath, "utf8") : null), readWeights: () => (existsSync(weightsPath) ? readFileSync(weightsPath) : null) }, opts);
+}
+
+/** A model folder's two files, from disk or from memory (a decrypted folder): null when absent. */
+export interface SavedModelFiles {
+  /** Named in errors. */
+  dir: string;
+  readConfig(): string | null;
+  readWeights(): Uint8Array | null;
+}
+
+/** loadModel over files given by functions (used for folders decrypted in memory). */
+export function loadModelFrom(files: SavedModelFiles, opts: LoadModelOptions = {}): Model {
+  const { dir } = files;
+  const cfgPath = join(dir, "config.json");
+  const cfgText = files.readConfig();
+  if (cfgText === null) fail(`${dir} has no config.json; is it a folder written by model.save()?`);
   let cfg: Record<string, unknown>;
   try {
-    cfg = JSON.parse(readFileSync(cfgPath, "utf8")) as Record<string, unknown>;
+    cfg = JSON.parse(cfgText) as Record<string, unknown>;
   } catch (e) {
     fail(`${cfgPath} is not valid JSON (${(e as Error).message})`);
   }
@@ -124,10 +141,11 @@ export function loadModel(dir: string, opts: LoadModelOptions = {}): Model {
   if (!("runAll" in model)) fail(`${cfgPath} describes a single ${String(cfg.className)} layer, not a model`);
   model.requireBuilt("loadModel");
   const weightsPath = join(dir, "model.safetensors");
-  if (!existsSync(weightsPath)) fail(`${dir} has config.json but no model.safetensors; the folder is incomplete`);
+  const weights = files.readWeights();
+  if (weights === null) fail(`${dir} has config.json but no model.safetensors; the folder is incomplete`);
   let tensors;
   try {
-    tensors = loadSafetensors(weightsPath).tensors;
+    tensors = parseSafetensors(weights, weightsPath).tensors;
   } catch (e) {
     fail(`${weightsPath} cannot be read: ${(e as Error).message}`);
   }
