@@ -29,6 +29,13 @@ Options:
   --json             print one JSON object as the last line (progress goes to stderr)
   --logdir DIR       also write TensorBoard event files (DIR/train, DIR/validation): tensorboard --logdir DIR
   --no-track         do not record the run in the run store (INGOT_HOME/runs.db, default ~/.ingot; see ingot runs)
+  --nproc N          train data-parallel in N processes (Gloo, DistributedDataParallel; mnist-mlp, lenet300, cnn);
+                     --batch-size is per process; rank 0 reports and saves
+  --profile FILE     profile the training: the heaviest ops at the end, Chrome trace JSON in FILE (see ingot profile)
+  --dp-epsilon E     train with DP-SGD (ingot.privacy; mnist-mlp, lenet300, cnn): Poisson batches, per-sample
+                     clipping and Gaussian noise sized to spend ε = E over the epochs; ε is printed every epoch
+  --dp-delta D       δ of the (ε, δ) guarantee (default 1e-5)
+  --dp-clip C        per-sample gradient norm bound (default 1.0)
   -h, --help         show this help
 
 Example: ingot train mnist-mlp --data ../shared/data/mnist --json
@@ -50,6 +57,10 @@ export function parseTrainArgs(args: string[]): { recipe: string; opts: Omit<Tra
     json: { type: "boolean", default: false },
     logdir: { type: "string" },
     "no-track": { type: "boolean", default: false },
+    "dp-epsilon": { type: "string" },
+    "dp-delta": { type: "string" },
+    "dp-clip": { type: "string" },
+    profile: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   });
   const { values: v, positionals } = parsed;
@@ -83,6 +94,8 @@ export function parseTrainArgs(args: string[]): { recipe: string; opts: Omit<Tra
       command: ["ingot", "train", ...args].join(" "),
       logdir: v.logdir ?? null,
       track: !v["no-track"],
+      dp: parseDpArgs(recipe.name, v["dp-epsilon"], v["dp-delta"], v["dp-clip"]),
+      profile: v.profile ?? null,
     },
   };
 }
@@ -91,6 +104,27 @@ export function parseTrainArgs(args: string[]): { recipe: string; opts: Omit<Tra
 export interface Observation {
   logdir: string | null;
   track: boolean;
+  /** --profile FILE: the Chrome trace of the whole training. */
+  profile: string | null;
+}
+
+/** --dp-epsilon/--dp-delta/--dp-clip: the DP-SGD settings of a Keras classifier recipe, or null. */
+function parseDpArgs(recipe: string, eps?: string, delta?: string, clip?: string): TrainOptions["dp"] {
+  if (eps === undefined) {
+    if (delta !== undefined || clip !== undefined) throw new UsageError("ingot train: --dp-delta and --dp-clip need --dp-epsilon (the privacy budget)");
+    return null;
+  }
+  if (!["mnist-mlp", "lenet300", "cnn"].includes(recipe)) throw new UsageError(`ingot train: --dp-epsilon works with mnist-mlp, lenet300 and cnn, not ${recipe}`);
+  const num = (name: string, raw: string | undefined, dflt: number, ok: (x: number) => boolean, want: string) => {
+    const x = raw === undefined ? dflt : Number(raw);
+    if (!Number.isFinite(x) || !ok(x)) throw new UsageError(`ingot train: --${name} must be ${want}, got '${raw}'`);
+    return x;
+  };
+  return {
+    targetEpsilon: num("dp-epsilon", eps, 0, (x) => x > 0, "a number > 0 (e.g. 3)"),
+    targetDelta: num("dp-delta", delta, 1e-5, (x) => x > 0 && x < 1, "in (0, 1), e.g. 1e-5"),
+    maxGradNorm: num("dp-clip", clip, 1, (x) => x > 0, "a number > 0 (e.g. 1.0)"),
+  };
 }
 
 /** An integer option ≥ min, or null when absent. */
@@ -164,21 +198,34 @@ export async function run(args: string[]): Promise<number> {
     return lm.run(args.filter((_, i) => i !== lmAt));
   }
   try {
+    const nprocAt = args.findIndex((a) => a === "--nproc" || a.startsWith("--nproc="));
+    if (nprocAt >= 0) return await (await import("./train-dist.js")).launchTrain(args, nprocAt);
     const parsed = parseTrainArgs(args);
     if (parsed === "help") {
       process.stdout.write(TRAIN_HELP);
       return 0;
     }
-    const { logdir, track, ...opts } = parsed.opts;
-    const log: Log = opts.json ? process.stderr : process.stdout;
-    const observer = observe(parsed.recipe, opts, logdir, track);
+    const { logdir, track, profile, ...opts } = parsed.opts;
+    // A worker of `ingot train --nproc` (./train-dist.ts): only rank 0 prints, records and saves.
+    const dist = await import("./train-dist.js");
+    const worker = await dist.joinTrainWorkers();
+    const quiet = worker !== null && worker.rank !== 0;
+    const log: Log = quiet ? dist.silentLog : opts.json ? process.stderr : process.stdout;
+    const observer = observe(parsed.recipe, opts, quiet ? null : logdir, track && !quiet);
     let result: TrainResult;
+    const prof = profile ? (await import("./profile.js")).startTrainProfile(profile) : null;
     try {
       result = await RECIPES[parsed.recipe].train({ ...opts, log, callbacks: observer.callbacks } as TrainOptions);
     } catch (e) {
       observer.fail(e);
       throw e;
+    } finally {
+      prof?.finish(log);
     }
+    // The dashboard shows a run's profile from this artefact.
+    if (profile && existsSync(profile)) observer.run?.logArtifact("profile", profile, { kind: "profile" });
+    await worker?.finish();
+    if (quiet) return 0;
     const r = result;
     const metrics = { train_loss: r.train_loss, train_accuracy: r.train_accuracy, test_loss: r.test_loss, test_accuracy: r.test_accuracy, epochs: r.epochs, seconds: r.seconds, samples_per_second: r.samples_per_second, params: r.params };
     observer.end({ modelDir: r.out, metrics, history: r.history });

@@ -1,4 +1,4 @@
-// Normalization layers: BatchNorm1d, BatchNorm2d (running statistics kept as buffers) and LayerNorm.
+// Normalization layers: BatchNorm1d, BatchNorm2d (running statistics kept as buffers), LayerNorm and GroupNorm.
 import { DType, shapeStr, ShapeError, Tensor, ValueError } from "../tensor/index.js";
 import { add, copy_, ones, zeros } from "../ops/index.js";
 import { batchNorm, layerNorm } from "../ops/norm.js";
@@ -151,5 +151,64 @@ export class LayerNorm extends Module {
 
   override extraRepr(): string {
     return `[${this.normalizedShape.join(", ")}], eps=${this.eps}, elementwiseAffine=${this.elementwiseAffine}`;
+  }
+}
+
+export interface GroupNormOptions {
+  eps?: number;
+  /** Learn a per-channel scale and shift (default true). */
+  affine?: boolean;
+  dtype?: DType;
+}
+
+/**
+ * Normalizes each sample over groups of channels: x [N, C, *] is split into numGroups groups of
+ * C/numGroups channels, each normalized to mean 0 and variance 1 over its channels and positions
+ * (biased variance, as in PyTorch), then scaled and shifted per channel. No batch statistics, so
+ * it is the replacement for BatchNorm under differential privacy (Wu & He 2018, "Group Normalization").
+ * @example new GroupNorm(4, 32) // (N, 32, H, W) → (N, 32, H, W)
+ */
+export class GroupNorm extends Module {
+  weight: Parameter | null;
+  bias: Parameter | null;
+  readonly eps: number;
+  readonly affine: boolean;
+
+  constructor(
+    readonly numGroups: number,
+    readonly numChannels: number,
+    opts: GroupNormOptions = {},
+  ) {
+    super();
+    checkSize("GroupNorm", "numGroups", numGroups, 1);
+    checkSize("GroupNorm", "numChannels", numChannels, 1);
+    if (numChannels % numGroups) throw new ValueError(`GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
+    this.eps = opts.eps ?? 1e-5;
+    this.affine = opts.affine ?? true;
+    const dtype = opts.dtype ?? "float32";
+    this.weight = this.affine ? new Parameter(ones([numChannels], { dtype })) : null;
+    this.bias = this.affine ? new Parameter(zeros([numChannels], { dtype })) : null;
+  }
+
+  /** PyTorch's default: weight 1, bias 0. */
+  resetParameters(): void {
+    if (this.weight) ones_(this.weight);
+    if (this.bias) zeros_(this.bias);
+  }
+
+  override forward(x: Tensor): Tensor {
+    if (x.ndim < 2 || x.shape[1] !== this.numChannels)
+      throw new ShapeError(`GroupNorm: expected an input [N, ${this.numChannels}, *], got ${shapeStr(x.shape)}`);
+    const [n] = x.shape;
+    const grouped = x.reshape([n, this.numGroups, -1]);
+    const normed = layerNorm(grouped, [grouped.shape[2]], null, null, this.eps).reshape([...x.shape]);
+    if (!this.weight) return normed;
+    const bshape = [1, this.numChannels, ...x.shape.slice(2).map(() => 1)];
+    const y = normed.mul(this.weight.reshape(bshape));
+    return this.bias ? add(y, this.bias.reshape(bshape)) : y;
+  }
+
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${this.eps}, affine=${this.affine}`;
   }
 }

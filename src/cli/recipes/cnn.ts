@@ -39,20 +39,23 @@ export const cnn: Recipe = {
         // A private generator seeded from --seed: the order and the transforms repeat run to run.
         return datagen.flow(x, y, { batchSize: opts.batchSize, seed: opts.seed });
       },
-      build() {
-        const model = keras.sequential([
-          keras.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", inputShape: shape }),
-          keras.maxPooling2d({ poolSize: [2, 2] }),
-          keras.conv2d({ filters: 64, kernelSize: [3, 3], activation: "relu" }),
-          keras.maxPooling2d({ poolSize: [2, 2] }),
-          keras.conv2d({ filters: 64, kernelSize: [3, 3], activation: "relu" }),
-          keras.flatten(),
-          keras.dense({ units: 64, activation: "relu" }),
-          keras.dense({ units: 10, activation: "softmax" }),
-        ]);
-        model.compile({ optimizer: keras.optimizers.adam({ learningRate: opts.lr }), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
-        return model;
-      },
+      build: () => buildCnn(shape, opts.lr),
     });
   },
 };
+
+/** The seed CNN for images of `shape` (channels last), compiled with Adam at `lr` and categorical cross-entropy. */
+export function buildCnn(shape: number[], lr: number): ingot.keras.Sequential {
+  const model = keras.sequential([
+    keras.conv2d({ filters: 32, kernelSize: [3, 3], activation: "relu", inputShape: shape }),
+    keras.maxPooling2d({ poolSize: [2, 2] }),
+    keras.conv2d({ filters: 64, kernelSize: [3, 3], activation: "relu" }),
+    keras.maxPooling2d({ poolSize: [2, 2] }),
+    keras.conv2d({ filters: 64, kernelSize: [3, 3], activation: "relu" }),
+    keras.flatten(),
+    keras.dense({ units: 64, activation: "relu" }),
+    keras.dense({ units: 10, activation: "softmax" }),
+  ]);
+  model.compile({ optimizer: keras.optimizers.adam({ learningRate: lr }), loss: "categoricalCrossentropy", metrics: ["accuracy"] });
+  return model;
+}

@@ -38,6 +38,8 @@ export interface TrainOptions {
   /** The command line, for card.json. */
   command: string;
   log: Log;
+  /** --dp-epsilon: train with DP-SGD (src/privacy) spending this budget; null/absent: ordinary training. */
+  dp?: { targetEpsilon: number; targetDelta: number; maxGradNorm: number } | null;
 }
 
 /** One row of the per-epoch table. */
@@ -64,6 +66,10 @@ export interface TrainResult {
   out: string;
   /** Per-epoch logs (not printed in the JSON line). */
   history: EpochRow[];
+  /** --dp-epsilon: the privacy spent (ε, δ, σ, …), as in card.json. */
+  privacy?: Record<string, unknown>;
+  /** Processes that trained it (`ingot train --nproc`); absent for one. */
+  world_size?: number;
 }
 
 /** What `ingot eval` computes. */

@@ -3,6 +3,10 @@
 // records the preprocessing and evaluation settings `ingot eval` needs to repeat the numbers.
 import * as ingot from "../../index.js";
 import { EpochRecorder } from "../progress-table.js";
+import { makeKerasPrivate } from "../../privacy/keras.js";
+import { AllReduceMetrics, ddpOptionsFromEnv, shardRows } from "../../distributed/keras.js";
+import { DistributedDataParallel } from "../../distributed/ddp.js";
+import { getDefaultGroup, isInitialized } from "../../distributed/process-group.js";
 import {
   firstN,
   IMAGE_DATASETS,
@@ -45,8 +49,15 @@ export async function trainClassifier(opts: TrainOptions, run: ClassifierRun): P
   const yTest = prepareLabels(test.labels, pre);
   const nTrain = xTrain.shape[0];
 
+  // Under `ingot train --nproc` each rank fits its shard (same size on every rank) with averaged gradients.
+  const pg = isInitialized() ? getDefaultGroup() : null;
+  const [xFit, yFit] = pg ? shardRows([xTrain, yTrain], { seed: opts.seed }) : [xTrain, yTrain];
   ingot.manualSeed(opts.seed);
   const model = run.build();
+  // --dp-epsilon: DP-SGD (src/privacy/keras.ts): Poisson batches, clipped and noised gradients, ε after every epoch.
+  if (opts.dp && pg) throw new ingot.IngotError("ingot train: --dp-epsilon cannot be combined with --nproc yet");
+  const dp = opts.dp ? makeKerasPrivate(model, { ...opts.dp, numSamples: nTrain, batchSize: opts.batchSize, epochs: opts.epochs, stream: opts.json ? null : opts.log }) : null;
+  if (pg) new DistributedDataParallel(model, ddpOptionsFromEnv()); // rank 0's weights everywhere; fit awaits model.gradientSync
   if (!opts.json) {
     opts.log.write(`ingot train ${run.recipe}: ${IMAGE_DATASETS[run.dataset].title} from ${data.dir} (${nTrain} train, ${xTest.shape[0]} test), backend ${ingot.getBackend()}\n`);
     model.summary((l) => opts.log.write(l + "\n"));
@@ -58,13 +69,15 @@ export async function trainClassifier(opts: TrainOptions, run: ClassifierRun): P
     batchSize: opts.batchSize,
     verbose: opts.json ? 0 : 1,
     // `ingot train` adds its observers (--logdir, the run store) as extra callbacks.
-    callbacks: [recorder, ...((opts as TrainOptions & { callbacks?: ingot.keras.Callback[] }).callbacks ?? [])],
+    callbacks: [...(pg ? [new AllReduceMetrics(pg)] : []), recorder, ...((opts as TrainOptions & { callbacks?: ingot.keras.Callback[] }).callbacks ?? [])],
     validationData: run.validateEachEpoch ? [xTest, yTest] : undefined,
     validationBatchSize: EVAL_BATCH_SIZE,
     stream: opts.log,
   };
-  if (run.flow) await model.fit(run.flow(xTrain, yTrain), null, fitArgs);
-  else await model.fit(xTrain, yTrain, fitArgs);
+  if (dp) fitArgs.callbacks = [dp.callback, ...(fitArgs.callbacks as ingot.keras.Callback[])]; // first, so the epoch rows get epsilon
+  if (dp) await model.fit(dp.flow(xFit, yFit), null, fitArgs);
+  else if (run.flow) await model.fit(run.flow(xFit, yFit), null, fitArgs);
+  else await model.fit(xFit, yFit, fitArgs);
   const seconds = secondsSince(t0);
   const epochsRun = recorder.rows.length;
   const last = recorder.rows[epochsRun - 1];
@@ -90,21 +103,26 @@ export async function trainClassifier(opts: TrainOptions, run: ClassifierRun): P
     out: opts.out,
     history: recorder.rows,
   };
-  model.save(opts.out, {
-    card: {
-      recipe: run.recipe,
-      dataset: run.dataset,
-      data_dir: data.dir,
-      command: opts.command,
-      seed: opts.seed,
-      backend: result.backend,
-      metrics: { train_loss: result.train_loss, train_accuracy: result.train_accuracy, test_loss: result.test_loss, test_accuracy: result.test_accuracy },
-      training: { epochs: epochsRun, batch_size: opts.batchSize, optimizer: "adam", lr: opts.lr, train_samples: nTrain, limit: opts.limit, seconds, samples_per_second: result.samples_per_second },
-      preprocessing: pre,
-      evaluation: { split: "test", batch_size: EVAL_BATCH_SIZE, test_samples: result.test_samples, test_limit: opts.testLimit },
-      ...run.card,
-    },
-  });
+  if (pg) result.world_size = pg.worldSize;
+  // Checkpoints are written by rank 0 only.
+  if (!pg || pg.rank === 0) {
+    model.save(opts.out, {
+      card: {
+        recipe: run.recipe,
+        dataset: run.dataset,
+        data_dir: data.dir,
+        command: opts.command,
+        seed: opts.seed,
+        backend: result.backend,
+        metrics: { train_loss: result.train_loss, train_accuracy: result.train_accuracy, test_loss: result.test_loss, test_accuracy: result.test_accuracy },
+        training: { epochs: epochsRun, batch_size: opts.batchSize, optimizer: "adam", lr: opts.lr, train_samples: nTrain, limit: opts.limit, seconds, samples_per_second: result.samples_per_second },
+        preprocessing: pre,
+        evaluation: { split: "test", batch_size: EVAL_BATCH_SIZE, test_samples: result.test_samples, test_limit: opts.testLimit },
+        ...run.card,
+        ...(dp ? { privacy: (result.privacy = dp.card()) } : {}),
+      },
+    });
+  }
   return result;
 }
 
