@@ -15,7 +15,8 @@ Options:
   --host HOST            address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
   --port N               port (default 8080; 0 picks a free one, printed at start)
   --api-key KEY          require 'Authorization: Bearer KEY' on /v1 and /admin routes (repeatable)
-  --api-keys-file FILE   keys, one per line ('#' comments); read again on SIGHUP
+  --api-keys-file FILE   keys, one per line: KEY [models=a,b] [rpm=N] [burst=N] ('#' comments; a key with
+                         models= gets 403 for other models, one with rpm= gets 429 past its rate); read again on SIGHUP
   --max-batch N          rows per forward when batching concurrent predict requests (default 32; 1 = no batching)
   --max-wait-ms N        how long a request waits for others to share its forward (default 5)
   --max-queue N          requests that may wait per model; beyond, 429 with Retry-After (default 256)
@@ -24,6 +25,9 @@ Options:
   --max-body-bytes N     largest request body; larger gets 413 (default 8388608)
   --cors ORIGIN          allow browsers from ORIGIN ('*' or a comma-separated list)
   -h, --help             show this help
+
+Encrypted folders ('ingot encrypt') are decrypted in memory with INGOT_MODEL_KEY (the key, hex or
+base64) or INGOT_MODEL_PASSPHRASE; a folder with a manifest.json is checked against it at load.
 
 Signals: SIGHUP reloads every model folder (requests in flight finish on the old version);
 SIGTERM or SIGINT stops accepting connections, finishes requests in flight and exits 0.
@@ -104,7 +108,7 @@ export async function run(args: string[]): Promise<number> {
 }
 
 /** SIGHUP reloads; SIGTERM/SIGINT close gracefully. Resolves with the exit code once closed. */
-function handleSignals(server: ingot.serve.IngotServer): Promise<number> {
+export function handleSignals(server: ingot.serve.IngotServer): Promise<number> {
   return new Promise<number>((resolve) => {
     process.on("SIGHUP", () => {
       process.stderr.write("ingot serve: SIGHUP: reloading model folders\n");

@@ -5,6 +5,7 @@ import type { DynamicBatcher, Gate } from "./batcher.js";
 import { ApiError, notFound, timedOut } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { ModelRegistry, ServedModel } from "./models.js";
+import type { PromptHook } from "./openai.js";
 
 /** The settings of a running server (defaults filled in). */
 export interface ServeConfig {
@@ -37,6 +38,8 @@ export interface ServeContext {
   config: ServeConfig;
   models: ModelRegistry<Entry>;
   metrics: ServerMetrics;
+  /** ServeOptions.promptHook: rewrites completion and chat prompts before tokenization. */
+  promptHook?: PromptHook;
 }
 
 /** The model of a request, or 404 naming the loaded ones. */

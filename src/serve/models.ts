@@ -1,16 +1,16 @@
 // The models a server holds: keras classifiers/regressors and `ingot train regression-mlp` folders
 // (predictors), GPT folders with a tokenizer (language models); loading by folder and reloading.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { IngotError, type Tensor } from "../tensor/index.js";
 import { tensor } from "../ops/index.js";
 import { noGrad } from "../autograd/index.js";
 import { relu } from "../ops/index.js";
 import { Linear, Module } from "../nn/index.js";
-import { loadModel as loadKerasModel, type Model as KerasModel } from "../keras/index.js";
-import { loadModelDir } from "../io/index.js";
-import { GPT_ARCHITECTURE, loadGPT, type GPT } from "../models/index.js";
-import type { Tokenizer } from "../text/index.js";
+import { loadModelFrom as loadKerasModel, type Model as KerasModel } from "../keras/index.js";
+import { GPT_ARCHITECTURE, gptFromSaved, type GPT } from "../models/index.js";
+import { tokenizerFromJSON, type Tokenizer } from "../text/index.js";
+import { type ModelFiles, openModelFiles, readSavedModel } from "../security/index.js";
 
 /** A model folder and the name it is served under. */
 export interface ModelSource {
@@ -64,11 +64,10 @@ function fail(src: ModelSource, msg: string): never {
   throw new IngotError(`ingot serve: model '${src.name}' (${src.dir}): ${msg}`);
 }
 
-function readJson(src: ModelSource, file: string): Record<string, unknown> | null {
-  const p = join(src.dir, file);
-  if (!existsSync(p)) return null;
+function readJson(src: ModelSource, files: ModelFiles, file: string): Record<string, unknown> | null {
+  if (!files.has(file)) return null;
   try {
-    return JSON.parse(readFileSync(p, "utf8")) as Record<string, unknown>;
+    return JSON.parse(files.text(file)) as Record<string, unknown>;
   } catch (e) {
     fail(src, `${file} is not valid JSON (${(e as Error).message})`);
   }
@@ -104,10 +103,11 @@ function predictorOf(src: ModelSource, task: Predictor["task"], inputShape: numb
   return { kind: "predictor", name: src.name, dir: src.dir, task, inputShape, features, outputWidth, divide, forward, created: now() };
 }
 
-function kerasPredictor(src: ModelSource, config: Record<string, unknown>, card: Record<string, unknown>): Predictor {
+function kerasPredictor(src: ModelSource, config: Record<string, unknown>, card: Record<string, unknown>, files: ModelFiles): Predictor {
   let model: KerasModel;
   try {
-    model = loadKerasModel(src.dir, { compile: false });
+    const maybe = (name: string) => (files.has(name) ? files.read(name) : null);
+    model = loadKerasModel({ dir: src.dir, readConfig: () => maybe("config.json")?.toString("utf8") ?? null, readWeights: () => maybe("model.safetensors") }, { compile: false });
   } catch (e) {
     fail(src, (e as Error).message);
   }
@@ -123,13 +123,13 @@ function kerasPredictor(src: ModelSource, config: Record<string, unknown>, card:
   return predictorOf(src, classifier ? "classification" : "regression", inputShape, typeof pre?.divide === "number" ? pre.divide : null, (x) => model.runAll([x.to(dtype)])[0]);
 }
 
-function regressionPredictor(src: ModelSource, config: Record<string, unknown>): Predictor {
+function regressionPredictor(src: ModelSource, config: Record<string, unknown>, files: ModelFiles): Predictor {
   const dims = [config.input_dim, config.hidden_dim, config.output_dim];
   if (!dims.every((d) => Number.isInteger(d) && (d as number) > 0)) fail(src, `config.json must give input_dim, hidden_dim and output_dim as positive integers`);
   const [i, h, o] = dims as number[];
   const mlp = new RegressionMLP(i, h, o);
   try {
-    mlp.loadStateDict(loadModelDir(src.dir).weights);
+    mlp.loadStateDict(readSavedModel(files).weights);
   } catch (e) {
     fail(src, `the weights do not match config.json: ${(e as Error).message}`);
   }
@@ -137,10 +137,11 @@ function regressionPredictor(src: ModelSource, config: Record<string, unknown>):
   return predictorOf(src, "regression", [i], null, (x) => mlp.call(x));
 }
 
-function languageModel(src: ModelSource): LanguageModel {
+function languageModel(src: ModelSource, files: ModelFiles): LanguageModel {
   let loaded;
   try {
-    loaded = loadGPT(src.dir);
+    const tokenizer = () => (files.has("tokenizer.json") ? tokenizerFromJSON(readJson(src, files, "tokenizer.json"), join(src.dir, "tokenizer.json")) : null);
+    loaded = gptFromSaved(readSavedModel(files), src.dir, tokenizer);
   } catch (e) {
     fail(src, (e as Error).message);
   }
@@ -152,12 +153,19 @@ function languageModel(src: ModelSource): LanguageModel {
 export function loadServedModel(src: ModelSource): ServedModel {
   if (!/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(src.name)) fail(src, `the name may hold letters, digits, '.', '_', ':' and '-' only; serve it as NAME=${src.dir}`);
   if (!existsSync(src.dir) || !statSync(src.dir).isDirectory()) fail(src, `not a folder; pass a model folder written by 'ingot train', model.save(dir) or saveGPT`);
-  const config = readJson(src, "config.json");
+  // An encrypted folder is decrypted in memory (key from INGOT_MODEL_KEY / INGOT_MODEL_PASSPHRASE); a manifest.json is checked.
+  let files: ModelFiles;
+  try {
+    files = openModelFiles(src.dir);
+  } catch (e) {
+    fail(src, (e as Error).message);
+  }
+  const config = readJson(src, files, "config.json");
   if (!config) fail(src, `has no config.json; pass a model folder written by 'ingot train', model.save(dir) or saveGPT`);
-  const card = readJson(src, "card.json") ?? {};
-  if (config.architecture === GPT_ARCHITECTURE) return languageModel(src);
-  if (config.format === "ingot.keras") return kerasPredictor(src, config, card);
-  if (config.recipe === "regression-mlp") return regressionPredictor(src, config);
+  const card = readJson(src, files, "card.json") ?? {};
+  if (config.architecture === GPT_ARCHITECTURE) return languageModel(src, files);
+  if (config.format === "ingot.keras") return kerasPredictor(src, config, card, files);
+  if (config.recipe === "regression-mlp") return regressionPredictor(src, config, files);
   fail(src, `config.json describes neither a keras model, a regression-mlp nor a GPT (format ${JSON.stringify(config.format ?? null)}, architecture ${JSON.stringify(config.architecture ?? null)})`);
 }
 

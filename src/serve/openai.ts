@@ -10,7 +10,7 @@ import { ApiError, badRequest, overloaded } from "./errors.js";
 import { type GenerationParams, generateText, type GenerationTotals } from "./generation.js";
 import type { LanguageModel } from "./models.js";
 
-type Message = { role: string; content: string | { type: string; text?: string }[] | null };
+export type Message = { role: string; content: string | { type: string; text?: string }[] | null };
 
 interface CommonBody {
   model: string;
@@ -92,6 +92,25 @@ export function chatPrompt(messages: Message[]): string {
 }
 /** Chat replies end where the model starts the user's next turn. */
 export const CHAT_STOP = "\nUser:";
+
+/** What a prompt hook sees: the endpoint, the model, the request's text prompt and (chat) its messages. */
+export interface PromptHookInput {
+  endpoint: "completions" | "chat";
+  model: LanguageModel;
+  /** The prompt as the server would send it to the model (for chat: the messages in the chat template). */
+  prompt: string;
+  /** Chat only: the request's messages. */
+  messages?: Message[];
+}
+/**
+ * Rewrites a request's prompt before it is tokenized (retrieval-augmented generation, a system
+ * prompt, a model's own template); returning undefined keeps it. An error it throws is the request's.
+ */
+export type PromptHook = (input: PromptHookInput) => string | undefined | Promise<string | undefined>;
+
+async function hooked(ctx: ServeContext, input: PromptHookInput): Promise<string> {
+  return (ctx.promptHook ? await ctx.promptHook(input) : undefined) ?? input.prompt;
+}
 
 function paramsOf(ctx: ServeContext, b: CommonBody, maxTokens: number | null | undefined, defaultMax: number, extraStop: string[]): GenerationParams {
   if (b.logprobs != null && b.logprobs !== false) throw badRequest("logprobs are not supported by this server", "logprobs");
@@ -249,7 +268,8 @@ export function openaiRoutes(app: FastifyInstance, ctx: ServeContext): void {
     const b = req.body;
     const [entry, lm] = languageModel(ctx, b.model);
     if (b.echo) throw badRequest("echo is not supported by this server", "echo");
-    const prompt = encodePrompt(lm, typeof b.prompt === "string" ? b.prompt : b.prompt[0], "prompt");
+    const text = await hooked(ctx, { endpoint: "completions", model: lm, prompt: typeof b.prompt === "string" ? b.prompt : b.prompt[0] });
+    const prompt = encodePrompt(lm, text, "prompt");
     const p = paramsOf(ctx, b, b.max_tokens, 16, []);
     return complete(ctx, reply, entry, prompt, p, b.stream ?? false, b.stream_options?.include_usage ?? false, completionFlavor);
   });
@@ -257,7 +277,8 @@ export function openaiRoutes(app: FastifyInstance, ctx: ServeContext): void {
   app.post<{ Body: ChatBody }>("/v1/chat/completions", { schema: chatSchema }, async (req, reply) => {
     const b = req.body;
     const [entry, lm] = languageModel(ctx, b.model);
-    const prompt = encodePrompt(lm, chatPrompt(b.messages), "messages");
+    const text = await hooked(ctx, { endpoint: "chat", model: lm, prompt: chatPrompt(b.messages), messages: b.messages });
+    const prompt = encodePrompt(lm, text, "messages");
     const p = paramsOf(ctx, b, b.max_completion_tokens ?? b.max_tokens, 256, [CHAT_STOP]);
     return complete(ctx, reply, entry, prompt, p, b.stream ?? false, b.stream_options?.include_usage ?? false, chatFlavor);
   });

@@ -1,15 +1,14 @@
 // The inference server: fastify with JSON-schema validation, API keys, CORS, OpenAI-shaped errors,
 // health/readiness/metrics routes, model reload without dropping requests, and a graceful close.
-import { createHash, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import cors from "@fastify/cors";
+import { AccessControl, type ApiKeySpec, type KeyEntry, readKeysFile } from "./access.js";
 import { Gate } from "./batcher.js";
 import type { Entry, ServeConfig, ServeContext } from "./context.js";
 import { ApiError, badRequest, notFound, unauthorized } from "./errors.js";
 import { PROMETHEUS_CONTENT_TYPE, serverMetrics, type ServerMetrics } from "./metrics.js";
 import { ModelRegistry, type ModelSource, parseModelArg, type ServedModel } from "./models.js";
-import { openaiRoutes } from "./openai.js";
+import { openaiRoutes, type PromptHook } from "./openai.js";
 import { predictBatcher, predictRoutes } from "./predict.js";
 
 export interface ServeOptions {
@@ -18,9 +17,9 @@ export interface ServeOptions {
   host?: string;
   /** 0 picks a free port (see the URL listen() returns). Default 8080. */
   port?: number;
-  /** Bearer keys; when any are given (here or in apiKeysFile), every /v1 and /admin route needs one. */
-  apiKeys?: string[];
-  /** A file of keys, one per line ('#' starts a comment); read again on reload. */
+  /** Bearer keys, each alone or with {models, rpm, burst}; when any are given (here or in apiKeysFile), every /v1 and /admin route needs one. */
+  apiKeys?: ApiKeySpec[];
+  /** A file of keys, one per line: KEY [models=a,b] [rpm=N] [burst=N] ('#' starts a comment); read again on reload. */
   apiKeysFile?: string | null;
   /** Rows per forward at most (predictors). Default 32. */
   maxBatch?: number;
@@ -40,6 +39,8 @@ export interface ServeOptions {
   bodyLimit?: number;
   /** Where the server logs (startup, reloads, errors). Default stderr. */
   log?: (line: string) => void;
+  /** Rewrites the prompt of /v1/completions and /v1/chat/completions before tokenization (e.g. retrieval). */
+  promptHook?: PromptHook;
 }
 
 export interface ReloadResult {
@@ -64,20 +65,6 @@ export interface IngotServer {
 }
 
 const OPEN_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
-const digest = (key: string) => createHash("sha256").update(key).digest();
-
-function readKeys(file: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new Error(`ingot serve: cannot read the API keys file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.replace(/#.*/, "").trim())
-    .filter(Boolean);
-}
 
 function positive(name: string, v: number, min = 1): number {
   if (!Number.isInteger(v) || v < min) throw new Error(`ingot serve: ${name} must be an integer ≥ ${min}, got ${v}`);
@@ -102,7 +89,7 @@ export async function createServer(opts: ServeOptions): Promise<IngotServer> {
   if (!opts.models.length) throw new Error("ingot serve: pass at least one model folder");
   const sources = opts.models.map((m) => (typeof m === "string" ? parseModelArg(m) : m));
   const metrics = serverMetrics();
-  const ctx = { config, metrics } as ServeContext;
+  const ctx = { config, metrics, promptHook: opts.promptHook } as ServeContext;
   const gates = new Map<string, Gate>();
   const wrap = (m: ServedModel): Entry => {
     metrics.modelInfo.set({ model: m.name, kind: m.kind }, 1);
@@ -120,14 +107,11 @@ export async function createServer(opts: ServeOptions): Promise<IngotServer> {
   ctx.models = new ModelRegistry<Entry>(sources, wrap);
   ctx.models.loadAll();
 
-  let keys: Buffer[] = [];
-  const loadKeys = () => (keys = [...(opts.apiKeys ?? []), ...(opts.apiKeysFile ? readKeys(opts.apiKeysFile) : [])].map(digest));
+  // Keys are compared as SHA-256 digests in constant time; each may carry model scopes and a rate (access.ts).
+  const access = new AccessControl();
+  const loadKeys = () => access.setKeys([...(opts.apiKeys ?? []), ...(opts.apiKeysFile ? readKeysFile(opts.apiKeysFile) : [])]);
   loadKeys();
-  // Compared as SHA-256 digests in constant time, so response timing does not leak a key's prefix.
-  const keyOk = (k: string) => {
-    const d = digest(k);
-    return keys.some((x) => timingSafeEqual(x, d));
-  };
+  const keyOf = new WeakMap<FastifyRequest, KeyEntry>();
 
   let closing = false;
   const app = Fastify({
@@ -142,10 +126,21 @@ export async function createServer(opts: ServeOptions): Promise<IngotServer> {
 
   app.addHook("onRequest", async (req) => {
     metrics.inflight.inc();
-    if (!keys.length || req.method === "OPTIONS" || OPEN_ROUTES.has(req.url.split("?")[0])) return;
+    if (!access.size || req.method === "OPTIONS" || OPEN_ROUTES.has(req.url.split("?")[0])) return;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
     if (!m) throw unauthorized("this server needs an API key: send the header 'Authorization: Bearer KEY'");
-    if (!keyOk(m[1])) throw unauthorized("the API key is not valid for this server");
+    const key = access.find(m[1]);
+    if (!key) throw unauthorized("the API key is not valid for this server");
+    access.charge(key); // 429 with Retry-After when the key's rate is spent
+    keyOf.set(req, key);
+  });
+  // Model scopes: checked once the body is parsed (the model is in the path or in body.model), before validation.
+  app.addHook("preValidation", async (req) => {
+    const key = keyOf.get(req);
+    if (!key) return;
+    if (req.url.startsWith("/admin")) return access.checkAdmin(key);
+    const model = (req.params as { name?: unknown } | undefined)?.name ?? (req.body as { model?: unknown } | null | undefined)?.model;
+    if (typeof model === "string") access.checkModel(key, model);
   });
   // While closing, every response ends its connection, so that the drain does not wait on keep-alive.
   app.addHook("onSend", async (_req, reply, payload) => {

@@ -32,7 +32,7 @@ function outSize(size: number | null, span: number, stride: number, padding: Pad
 }
 
 /** TensorFlow's 'same' padding of one dim: [before, after], the odd element after. */
-function samePad(size: number, span: number, stride: number): [number, number] {
+export function samePad(size: number, span: number, stride: number): [number, number] {
   const total = Math.max((Math.ceil(size / stride) - 1) * stride + span - size, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
