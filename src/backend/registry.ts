@@ -13,11 +13,18 @@ export type Kernel<A = any> = (inputs: Tensor[], outputs: Tensor[], attrs: A) =>
 export interface KernelOptions {
   /** The dispatcher makes inputs contiguous before calling the kernel. */
   contiguous?: boolean;
+  /**
+   * The kernel writes every element of every output, so the dispatcher hands it uninitialized
+   * memory instead of zero-filled memory. The conformance suite runs with such outputs poisoned
+   * (NaN), so a kernel that relies on zeros fails there.
+   */
+  overwrites?: boolean;
 }
 
 export interface KernelEntry {
   readonly fn: Kernel;
   readonly contiguous: boolean;
+  readonly overwrites: boolean;
   readonly backend: string;
 }
 
@@ -48,7 +55,7 @@ export function registeredBackends(): string[] {
 
 /** Registers `fn` as the kernel of `op` on `backend` for each dtype listed. */
 export function registerKernel<A>(op: string, backend: string, dtypes: readonly DType[], fn: Kernel<A>, opts: KernelOptions = {}): void {
-  for (const d of dtypes) kernels.set(key(op, backend, d), { fn, contiguous: opts.contiguous ?? false, backend });
+  for (const d of dtypes) kernels.set(key(op, backend, d), { fn, contiguous: opts.contiguous ?? false, overwrites: opts.overwrites ?? false, backend });
 }
 
 /** The kernel for (op, backend, dtype), following declared inheritance; undefined when none. */

@@ -3,6 +3,7 @@
 //   → autograd record. Autograd sits above dispatch, so every backend gets backward for free.
 import {
   allocArray,
+  allocArrayUninit,
   AutogradError,
   BackendError,
   ShapeError,
@@ -69,6 +70,10 @@ function newTensor(spec: OutputSpec): Tensor {
   return new Tensor(new Storage(spec.dtype, allocArray(spec.dtype, sizeOf(spec.shape))), spec.shape);
 }
 
+function newTensorUninit(spec: OutputSpec): Tensor {
+  return new Tensor(new Storage(spec.dtype, allocArrayUninit(spec.dtype, sizeOf(spec.shape))), spec.shape);
+}
+
 let contiguousOp: OpDef | undefined;
 function makeContiguous(t: Tensor): Tensor {
   if (t.isContiguous()) return t;
@@ -119,7 +124,7 @@ function dispatchMulti<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
       return [out];
     }
     const k = kernel ?? requireKernel(op.name, backend, dtype);
-    outputs = specs.map(newTensor);
+    outputs = specs.map(k.overwrites ? newTensorUninit : newTensor);
     k.fn(k.contiguous ? inputs.map(makeContiguous) : inputs, outputs, attrs);
   }
   const out = outputs[0];

@@ -82,6 +82,45 @@ export function allocArray(dtype: DType, n: number): TypedArray {
   return new info.array(info.storageLength(n));
 }
 
+// Below this size a zero-filled typed array costs no more than an uninitialized one.
+const UNINIT_MIN_BYTES = 4096;
+type UnsafeAlloc = (bytes: number) => { buffer: ArrayBufferLike; byteOffset: number };
+// Node's Buffer.allocUnsafeSlow: a fresh ArrayBuffer (byteOffset 0, not from the shared pool) that
+// is not zero-filled. Absent outside Node; then allocArrayUninit zero-fills like allocArray.
+const allocUnsafeSlow: UnsafeAlloc | undefined = (globalThis as { Buffer?: { allocUnsafeSlow?: UnsafeAlloc } }).Buffer?.allocUnsafeSlow;
+let poison = false;
+
+/**
+ * Storage for n elements whose contents are undefined, for kernel outputs that the kernel writes in
+ * full (registered with `overwrites: true`): it skips the zero fill of allocArray, which showed up
+ * as a large share of a small GPT training step. With poisoning on (`setUninitPoison(true)`, used
+ * by the conformance suite), the memory is filled with NaN (floats) or 0x5A bytes (integers), so a
+ * kernel that forgets to write some elements fails its checks instead of passing on zeros.
+ */
+export function allocArrayUninit(dtype: DType, n: number): TypedArray {
+  const info = dtypeInfo(dtype);
+  const len = info.storageLength(n);
+  const bytes = len * info.array.BYTES_PER_ELEMENT;
+  let arr: TypedArray;
+  if (allocUnsafeSlow === undefined || bytes < UNINIT_MIN_BYTES) arr = new info.array(len);
+  else {
+    const buf = allocUnsafeSlow(bytes);
+    arr = new info.array(buf.buffer as ArrayBuffer, buf.byteOffset, len);
+  }
+  if (poison) {
+    if (info.isFloat && info.computable) arr.fill(NaN);
+    else new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength).fill(0x5a);
+  }
+  return arr;
+}
+
+/** Turns poisoning of uninitialized kernel outputs on or off (tests); returns the previous setting. */
+export function setUninitPoison(on: boolean): boolean {
+  const prev = poison;
+  poison = on;
+  return prev;
+}
+
 /** The dtype whose storage class is this typed array (float32 for Float32Array, …). */
 export function dtypeOfArray(a: TypedArray): DType {
   if (a instanceof Float32Array) return "float32";

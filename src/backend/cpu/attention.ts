@@ -47,7 +47,7 @@ registerKernel("scaledDotProductAttention", "cpu", ["float32"], ([q, k, v, ...re
   const [mask, keep] = masksOf(rest, a);
   putHeader(q, k, v, mask, keep, a);
   native.sdpa(q.storage.data, k.storage.data, v.storage.data, out.storage.data, lse.storage.data, ...data(mask), ...data(keep));
-});
+}, { overwrites: true });
 
 // inputs: g, q, k, v, out, lse, mask?, keep?   outputs: dq, dk, dv (contiguous)
 registerKernel("scaledDotProductAttentionBackward", "cpu", ["float32"], ([g, q, k, v, out, lse, ...rest], [dq, dk, dv], a: SdpaAttrs) => {
@@ -68,4 +68,4 @@ registerKernel("scaledDotProductAttentionBackward", "cpu", ["float32"], ([g, q, 
     ...data(mask),
     ...data(keep),
   );
-});
+}, { overwrites: true }); // the native kernel zeroes dq, dk, dv before accumulating

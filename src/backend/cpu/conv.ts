@@ -26,7 +26,7 @@ registerKernel(
     if (b) native.conv2d(data(x), data(w), y.storage.data, data(b));
     else native.conv2d(data(x), data(w), y.storage.data);
   },
-  { contiguous: true },
+  { contiguous: true, overwrites: true },
 );
 
 registerKernel(
@@ -61,7 +61,7 @@ registerKernel(
     for (let i = 0; i < v.length; i++) P[i] = v[i];
     native.maxPool2d(data(x), out.storage.data, indices.storage.data);
   },
-  { contiguous: true },
+  { contiguous: true, overwrites: true },
 );
 
 registerKernel(
@@ -91,7 +91,8 @@ function avgPool(backward: boolean, adaptive: boolean, src: Tensor, dst: Tensor,
 }
 
 const opts = { contiguous: true };
-registerKernel("avgPool2d", "cpu", F, ([x], [out], a: AvgPool2dAttrs) => avgPool(false, false, x, out, x.shape, out.shape, a), opts);
+// The forward poolings write every output element; the backward ones keep zero-filled outputs.
+registerKernel("avgPool2d", "cpu", F, ([x], [out], a: AvgPool2dAttrs) => avgPool(false, false, x, out, x.shape, out.shape, a), { ...opts, overwrites: true });
 registerKernel("avgPool2dBackward", "cpu", F, ([g], [dx], a: AvgPool2dAttrs & { inputShape: number[] }) => avgPool(true, false, g, dx, a.inputShape, g.shape, a), opts);
-registerKernel("adaptiveAvgPool2d", "cpu", F, ([x], [out]) => avgPool(false, true, x, out, x.shape, out.shape), opts);
+registerKernel("adaptiveAvgPool2d", "cpu", F, ([x], [out]) => avgPool(false, true, x, out, x.shape, out.shape), { ...opts, overwrites: true });
 registerKernel("adaptiveAvgPool2dBackward", "cpu", F, ([g], [dx]) => avgPool(true, true, g, dx, dx.shape, g.shape), opts);

@@ -18,6 +18,9 @@ const UNARY = [
 const BINARY = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr", "logicalXor"];
 const code = (list: string[], name: string) => list.indexOf(name);
 
+// These kernels write every output element (sliceBackward, which writes one block into zeros, does not).
+const OVERWRITES = { overwrites: true };
+
 type Attrs = Record<string, any>;
 
 /** Registers a unary kernel; `attrs` maps the op's attributes to the four native parameters. */
@@ -29,7 +32,7 @@ function unary(op: string, dtypes: DType[], attrs?: (a: Attrs) => number[], opCo
     const v = attrs ? attrs(a) : [];
     for (let j = 0; j < 4; j++) P[i++] = v[j] ?? 0;
     native.unary(x.storage.data, out.storage.data);
-  });
+  }, OVERWRITES);
 }
 
 for (const op of ["exp", "log", "log1p", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tanh", "sigmoid", "erf", "silu"]) unary(op, F);
@@ -48,7 +51,7 @@ function binary(op: string, dtypes: DType[]): void {
     if (out.ndim > MAX_DIMS) return refKernel(op, [a, b], [out], {});
     putElementwise(c, [a, b], out);
     native.binary(a.storage.data, b.storage.data, out.storage.data);
-  });
+  }, OVERWRITES);
 }
 
 for (const op of ["add", "sub", "mul", "maximum", "minimum"]) binary(op, FI);
@@ -60,20 +63,20 @@ registerKernel("where", "cpu", ["float32", "float64", "int32", "bool"], ([c, a, 
   if (out.ndim > MAX_DIMS) return refKernel("where", [c, a, b], [out], {});
   putElementwise(0, [c, a, b], out, a.dtype);
   native.where(c.storage.data, a.storage.data, b.storage.data, out.storage.data);
-});
+}, OVERWRITES);
 
 registerKernel("maskedFill", "cpu", FI, ([x, mask], [out], a: { value: number }) => {
   if (out.ndim > MAX_DIMS) return refKernel("maskedFill", [x, mask], [out], a);
   P[putElementwise(0, [x, mask], out)] = a.value;
   native.maskedFill(x.storage.data, mask.storage.data, out.storage.data);
-});
+}, OVERWRITES);
 
 function copyInto(x: Tensor, out: Tensor): void {
   putElementwise(0, [x], out);
   native.copy(x.storage.data, out.storage.data);
 }
 
-registerKernel("copy", "cpu", PLAIN, ([x], [out]) => (out.ndim > MAX_DIMS ? refKernel("copy", [x], [out], {}) : copyInto(x, out)));
+registerKernel("copy", "cpu", PLAIN, ([x], [out]) => (out.ndim > MAX_DIMS ? refKernel("copy", [x], [out], {}) : copyInto(x, out)), OVERWRITES);
 // In place: dst (inputs[0], contiguous) ← src broadcast to dst's shape, already of dst's dtype.
 registerKernel("copy_", "cpu", PLAIN, ([dst, src]) => (dst.ndim > MAX_DIMS ? refKernel("copy_", [dst, src], [], {}) : copyInto(src, dst)));
 
@@ -90,4 +93,4 @@ registerKernel("cast", "cpu", ["float32", "float64", "int32", "bool"], ([x], [ou
   if (out.ndim > MAX_DIMS || DT[a.dtype] === undefined) return refKernel("cast", [x], [out], a);
   putElementwise(0, [x], out);
   native.cast(x.storage.data, out.storage.data);
-});
+}, OVERWRITES);

@@ -41,7 +41,7 @@ registerKernel("matmul", "cpu", ["float32"], ([a, b], [out]) => {
   P[i + 1] = 1;
   P[i + 2] = 0; // no activation
   native.gemm(a.storage.data, b.storage.data, out.storage.data);
-});
+}, { overwrites: true });
 
 /** [rows, cols, rowStride, colStride] of t's leading dims folded into one, or null when they cannot fold. */
 function asMatrix(t: Tensor): [number, number, number, number] | null {
@@ -78,4 +78,4 @@ registerKernel("linear", "cpu", ["float32"], (inputs, [out]) => {
   P[i + 2] = 0;
   if (bias) native.gemm(x.storage.data, w.storage.data, out.storage.data, bias.storage.data);
   else native.gemm(x.storage.data, w.storage.data, out.storage.data);
-});
+}, { overwrites: true });

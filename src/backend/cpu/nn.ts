@@ -7,6 +7,9 @@ import { native, P, putView } from "./native.js";
 import { flat, MAX_DIMS, refKernel } from "./util.js";
 
 const F = ["float32"] as const;
+// Kernels that write every output element get uninitialized outputs (embeddingBackward accumulates
+// into zeros and keeps the zero fill).
+const OVERWRITES = { overwrites: true };
 
 for (const [op, log] of [["softmax", 0], ["logSoftmax", 1]] as const)
   registerKernel(op, "cpu", F, ([x], [out], a: { dim: number }) => {
@@ -14,7 +17,7 @@ for (const [op, log] of [["softmax", 0], ["logSoftmax", 1]] as const)
     P[0] = log;
     P[putView(1, x)] = a.dim;
     native.softmax(x.storage.data, out.storage.data);
-  });
+  }, OVERWRITES);
 
 interface ClassLossAttrs {
   ignoreIndex: number;
@@ -48,7 +51,7 @@ registerKernel(
     if (w) native.crossEntropy(z, t, loss.storage.data, sm.storage.data, w);
     else native.crossEntropy(z, t, loss.storage.data, sm.storage.data);
   },
-  { contiguous: true },
+  { contiguous: true, overwrites: true },
 );
 
 // inputs: g, softmax, target, weight?   output: dlogits
@@ -62,7 +65,7 @@ registerKernel(
     if (w) native.crossEntropyBackward(g, sm, t, dz.storage.data, w);
     else native.crossEntropyBackward(g, sm, t, dz.storage.data);
   },
-  { contiguous: true },
+  { contiguous: true, overwrites: true },
 );
 
 
@@ -81,7 +84,7 @@ registerKernel(
     P[4] = a.hasBias ? 1 : 0;
     native.layerNorm(flat(inputs[0]), ...outputs.map((t) => t.storage.data), ...inputs.slice(1).map(flat));
   },
-  { contiguous: true },
+  { contiguous: true, overwrites: true },
 );
 
 // inputs: g, x, mean, rstd, weight?   outputs: dx, dweight, dbias
@@ -99,7 +102,7 @@ registerKernel(
     if (a.hasWeight) native.layerNormBackward(d[0], d[1], d[2], d[3], o[0], o[1], o[2], d[4]);
     else native.layerNormBackward(d[0], d[1], d[2], d[3], o[0], o[1], o[2]);
   },
-  { contiguous: true },
+  { contiguous: true, overwrites: true },
 );
 
 // inputs: weight [V, D] (any strides), indices (int32)   output: [...indices.shape, D]
@@ -112,7 +115,7 @@ registerKernel("embedding", "cpu", ["float32", "int32"], ([w, indices], [out], a
   P[4] = w.shape[1];
   P[5] = indices.size;
   native.embedding(w.storage.data, flat(indices), out.storage.data);
-});
+}, OVERWRITES);
 
 // inputs: g [...indices.shape, D], indices   output: [numWeights, D]
 registerKernel(

@@ -19,7 +19,7 @@ function reduce(op: string, dtypes: DType[], axesOf: (x: Tensor, a: any) => numb
     for (const ax of axes) P[i++] = ax;
     P[i++] = a.correction ?? 0;
     native.reduce(x.storage.data, out.storage.data);
-  });
+  }, { overwrites: true });
 }
 
 const byAxes = (_x: Tensor, a: { axes: number[] }) => a.axes;

@@ -1,0 +1,55 @@
+// Uninitialized kernel outputs: kernels registered with `overwrites: true` get storage that is not
+// zero-filled; poisoning (used by the conformance suite) fills it with NaN so partial writes show.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as ig from "../../src/index.js";
+import { registerBackend, registerKernel } from "../../src/backend/registry.js";
+
+test("allocArrayUninit: right type and length; large arrays own a fresh buffer; small ones are plain", () => {
+  const big = ig.allocArrayUninit("float32", 10_000);
+  assert.ok(big instanceof Float32Array);
+  assert.equal(big.length, 10_000);
+  assert.equal(big.byteOffset, 0);
+  assert.equal(big.buffer.byteLength, 40_000);
+  const small = ig.allocArrayUninit("int32", 3);
+  assert.ok(small instanceof Int32Array);
+  assert.deepEqual([...small], [0, 0, 0]);
+  const packed = ig.allocArrayUninit("int4", 9_000);
+  assert.equal(packed.length, 4_500);
+});
+
+test("poisoning fills uninitialized floats with NaN and integers with 0x5A bytes", () => {
+  const prev = ig.setUninitPoison(true);
+  try {
+    assert.ok([...ig.allocArrayUninit("float64", 2000)].every(Number.isNaN));
+    assert.ok([...ig.allocArrayUninit("float32", 5)].every(Number.isNaN));
+    assert.ok([...ig.allocArrayUninit("int32", 2000)].every((v) => v === 0x5a5a5a5a));
+  } finally {
+    ig.setUninitPoison(prev);
+  }
+});
+
+test("the dispatcher gives overwriting kernels uninitialized outputs and the others zeros", () => {
+  // Two throw-away backends over ref whose 'neg' writes only the first half of its output.
+  const half = (([x]: ig.Tensor[], [out]: ig.Tensor[]) => {
+    const src = x.contiguous().storage.data as Float32Array;
+    const dst = out.storage.data as Float32Array;
+    for (let i = 0; i < dst.length / 2; i++) dst[i] = -src[i];
+  }) as Parameters<typeof registerKernel>[3];
+  registerBackend({ name: "test-overwrites", inherits: "ref", device: "cpu" });
+  registerBackend({ name: "test-zeroed", inherits: "ref", device: "cpu" });
+  registerKernel("neg", "test-overwrites", ["float32"], half, { overwrites: true });
+  registerKernel("neg", "test-zeroed", ["float32"], half);
+  const x = ig.ones([2048]);
+  const prev = ig.setUninitPoison(true);
+  try {
+    const a = ig.withBackend("test-overwrites", () => ig.neg(x)).toArray() as number[];
+    assert.equal(a[0], -1);
+    assert.ok(Number.isNaN(a[2047]), "the unwritten half of an overwriting kernel's output is poisoned");
+    const b = ig.withBackend("test-zeroed", () => ig.neg(x)).toArray() as number[];
+    assert.equal(b[0], -1);
+    assert.equal(b[2047], 0, "a kernel without overwrites gets zero-filled outputs");
+  } finally {
+    ig.setUninitPoison(prev);
+  }
+});
