@@ -160,6 +160,101 @@ void gemm_shared(const Gemm& g, int nt) {
   }
 }
 
+// One row of A (M = 1: a decoding step's linear layers, batch 1). Every element of B is used once,
+// so packing B would cost more than the product: B is read in place, once, in the direction it is
+// contiguous. Columns [j0, j1) of C; `a` is the row, contiguous. Each C element sums its K products
+// in one fixed order, whatever the thread count (but not the order of the packed path for M > 1).
+void gemv_block(const Gemm& g, const float* a, int64_t j0, int64_t j1) {
+  const int64_t K = g.K;
+  float* c = g.C;
+  if (g.rsb == 1) {  // column j of B is contiguous: C[j] = dot(a, B[:, j]), 8 columns at a time
+    const int64_t kv = K / W * W;
+    int64_t j = j0;
+    for (; j + 8 <= j1; j += 8) {
+      const float* b = g.B + j * g.csb;
+      V s0 = vset1(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+      for (int64_t k = 0; k < kv; k += W) {
+        const V x = vload(a + k);
+        s0 = vfma(x, vload(b + k), s0);
+        s1 = vfma(x, vload(b + g.csb + k), s1);
+        s2 = vfma(x, vload(b + 2 * g.csb + k), s2);
+        s3 = vfma(x, vload(b + 3 * g.csb + k), s3);
+        s4 = vfma(x, vload(b + 4 * g.csb + k), s4);
+        s5 = vfma(x, vload(b + 5 * g.csb + k), s5);
+        s6 = vfma(x, vload(b + 6 * g.csb + k), s6);
+        s7 = vfma(x, vload(b + 7 * g.csb + k), s7);
+      }
+      float r[8] = {vsum(s0), vsum(s1), vsum(s2), vsum(s3), vsum(s4), vsum(s5), vsum(s6), vsum(s7)};
+      for (int64_t k = kv; k < K; k++)
+        for (int t = 0; t < 8; t++) r[t] += a[k] * b[t * g.csb + k];
+      for (int t = 0; t < 8; t++) c[j + t] = g.accumulate ? c[j + t] + r[t] : r[t];
+    }
+    for (; j < j1; j++) {
+      const float* b = g.B + j * g.csb;
+      V s = vset1(0);
+      for (int64_t k = 0; k < kv; k += W) s = vfma(vload(a + k), vload(b + k), s);
+      float r = vsum(s);
+      for (int64_t k = kv; k < K; k++) r += a[k] * b[k];
+      c[j] = g.accumulate ? c[j] + r : r;
+    }
+  } else {  // row k of B is contiguous (csb == 1): C[j0:j1] = sum over k of a[k]·B[k, j0:j1]
+    int64_t j = j0;
+    for (; j + 4 * W <= j1; j += 4 * W) {
+      V s0 = vset1(0), s1 = s0, s2 = s0, s3 = s0;
+      const float* b = g.B + j;
+      for (int64_t k = 0; k < K; k++, b += g.rsb) {
+        const V x = vset1(a[k]);
+        s0 = vfma(x, vload(b), s0);
+        s1 = vfma(x, vload(b + W), s1);
+        s2 = vfma(x, vload(b + 2 * W), s2);
+        s3 = vfma(x, vload(b + 3 * W), s3);
+      }
+      if (g.accumulate) s0 = vfma(vset1(1), vload(c + j), s0), s1 = vfma(vset1(1), vload(c + j + W), s1), s2 = vfma(vset1(1), vload(c + j + 2 * W), s2), s3 = vfma(vset1(1), vload(c + j + 3 * W), s3);
+      vstore(c + j, s0), vstore(c + j + W, s1), vstore(c + j + 2 * W, s2), vstore(c + j + 3 * W, s3);
+    }
+    for (; j + W <= j1; j += W) {
+      V s = vset1(0);
+      const float* b = g.B + j;
+      for (int64_t k = 0; k < K; k++, b += g.rsb) s = vfma(vset1(a[k]), vload(b), s);
+      if (g.accumulate) s = vfma(vset1(1), vload(c + j), s);
+      vstore(c + j, s);
+    }
+    for (; j < j1; j++) {
+      float r = 0;
+      for (int64_t k = 0; k < K; k++) r += a[k] * g.B[k * g.rsb + j];
+      c[j] = g.accumulate ? c[j] + r : r;
+    }
+  }
+  if (g.bias || g.act != Act::None) epilogue(g, 0, 1, j0, j1 - j0);
+}
+
+thread_local Scratch arow;
+
+void gemv(const Gemm& g, bool allow_parallel) {
+  const int64_t K = g.K, N = g.N;
+  const float* a = g.A;
+  if (g.csa != 1) {  // gather the row once (K floats)
+    float* t = arow.get(size_t(K));
+    for (int64_t k = 0; k < K; k++) t[k] = g.A[k * g.csa];
+    a = t;
+  }
+  const double flops = 2.0 * double(N) * double(K);
+  // The GEMM's threshold. (Twice it kept a 384×384 GEMV on one thread: faster alone with B in
+  // cache, but `baby` generation, whose 42 MB of weights do not stay in cache, fell 248 → 186 tokens/s.)
+  const int nt = allow_parallel && flops >= PARALLEL_FLOPS ? num_threads() : 1;
+  // Column ranges in whole groups of 4W (the row-contiguous loop's width; also a multiple of 8).
+  const int64_t unit = 4 * W, groups = cdiv(N, unit);
+  if (nt == 1 || groups < 2) {
+    gemv_block(g, a, 0, N);
+    return;
+  }
+  const int64_t tasks = std::min<int64_t>(nt, groups);
+  parallel_tasks(tasks, [&](int64_t t) {
+    const int64_t j0 = std::min(N, groups * t / tasks * unit), j1 = std::min(N, groups * (t + 1) / tasks * unit);
+    if (j0 < j1) gemv_block(g, a, j0, j1);
+  });
+}
+
 void sgemm_impl(const Gemm& g, bool allow_parallel) {
   const int64_t M = g.M, N = g.N, K = g.K;
   if (M <= 0 || N <= 0) return;
@@ -167,6 +262,10 @@ void sgemm_impl(const Gemm& g, bool allow_parallel) {
     for (int64_t i = 0; i < M; i++)
       for (int64_t j = 0; j < N && !g.accumulate; j++) g.C[i * g.ldc + j] = 0.0f;
     epilogue(g, 0, M, 0, N);
+    return;
+  }
+  if (M == 1 && (g.rsb == 1 || g.csb == 1)) {
+    gemv(g, allow_parallel);
     return;
   }
   const double flops = 2.0 * double(M) * double(N) * double(K);
