@@ -49,8 +49,29 @@ inline void dot_tile(const int8_t* const* a, const int8_t* const* w, const int32
       for (int j = 0; j < NR_; j++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
     }
   }
-  for (int i = 0; i < MR_; i++)
-    for (int j = 0; j < NR_; j++) out[i * ldo + j] = _mm512_reduce_add_epi32(acc[i][j]) - comp[j];
+  if constexpr (MR_ == 4 && NR_ == 4) {
+    // The 16 horizontal sums at once: halves added (512 → 256), then an hadd tree takes each group
+    // of 8 vectors (rows i, i+1) to one vector of their 8 sums. Far fewer instructions than 16
+    // separate reductions, which cost as much as the products for K near 1000. Integer sums: exact.
+    __m256i h[16];
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 4; j++) h[i * 4 + j] = _mm256_add_epi32(_mm512_castsi512_si256(acc[i][j]), _mm512_extracti64x4_epi64(acc[i][j], 1));
+    const __m256i c4 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(comp)));
+    for (int g = 0; g < 2; g++) {
+      const __m256i* v = h + 8 * g;
+      const __m256i a01 = _mm256_hadd_epi32(v[0], v[1]), a23 = _mm256_hadd_epi32(v[2], v[3]);
+      const __m256i a45 = _mm256_hadd_epi32(v[4], v[5]), a67 = _mm256_hadd_epi32(v[6], v[7]);
+      const __m256i b0 = _mm256_hadd_epi32(a01, a23), b1 = _mm256_hadd_epi32(a45, a67);
+      // b0: [lanes 0-3 sums of v0..v3 | lanes 4-7 sums of v0..v3]; the same for b1 and v4..v7.
+      const __m256i r = _mm256_add_epi32(_mm256_permute2x128_si256(b0, b1, 0x20), _mm256_permute2x128_si256(b0, b1, 0x31));
+      const __m256i o = _mm256_sub_epi32(r, c4);  // [row 2g: j 0..3 | row 2g+1: j 0..3]
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (2 * g) * ldo), _mm256_castsi256_si128(o));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (2 * g + 1) * ldo), _mm256_extracti128_si256(o, 1));
+    }
+  } else {
+    for (int i = 0; i < MR_; i++)
+      for (int j = 0; j < NR_; j++) out[i * ldo + j] = _mm512_reduce_add_epi32(acc[i][j]) - comp[j];
+  }
 }
 
 /** comp[j] = 128·Σ_k w[j][k] for the weight rows [j0, j1). */
@@ -146,13 +167,17 @@ inline void tile_any(int mr, int nr, const int8_t* const* a, const int8_t* const
  * the columns (weights), so each thread streams its own part of W once per block of rows.
  */
 template <class Epi>
-void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* a, int64_t lda, const int8_t* w, const int32_t* comp, Epi&& epilogue) {
+void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* a, int64_t lda, const int8_t* w, Epi&& epilogue) {
   constexpr int64_t NB = 64;  // columns per task: 64·K bytes of W stay in L2 while the rows pass
   const int64_t ntasks = (N + NB - 1) / NB;
   parallel_for(ntasks, 1, [&](int64_t t0, int64_t t1) {
     int32_t acc[MR * NB];
+    int32_t comp_block[NB + NR] = {};  // 128·Σ W[j] of this block's columns (kOffsetA)
     for (int64_t t = t0; t < t1; t++) {
       const int64_t j0 = t * NB, j1 = std::min(N, j0 + NB);
+      // Computed here, per block, rather than for all of W before the product: the block's weight
+      // rows are then still in cache for the tiles (at batch 1 a separate pass read W twice).
+      weight_comp(w + j0 * K, K, 0, j1 - j0, comp_block);
       for (int64_t i0 = 0; i0 < M; i0 += MR) {
         const int mr = int(std::min<int64_t>(MR, M - i0));
         const int8_t* ar[MR];
@@ -161,19 +186,12 @@ void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* a, int64_t lda, co
           const int nr = int(std::min<int64_t>(NR, j1 - j));
           const int8_t* wr[NR];
           for (int jj = 0; jj < NR; jj++) wr[jj] = w + std::min<int64_t>(j + jj, N - 1) * K;
-          tile_any(mr, nr, ar, wr, comp + (kOffsetA ? j : 0), K, acc + (j - j0), NB);
+          tile_any(mr, nr, ar, wr, comp_block + (j - j0), K, acc + (j - j0), NB);
         }
         epilogue(i0, i0 + mr, j0, j1, acc, NB);
       }
     }
   });
-}
-
-/** Per-weight-row compensation for kOffsetA (empty otherwise), computed in parallel. */
-std::vector<int32_t> comp_for(const int8_t* w, int64_t N, int64_t K) {
-  std::vector<int32_t> comp(kOffsetA ? size_t(N) : 1);
-  if (kOffsetA) parallel_for(N, std::max<int64_t>(1, 65536 / std::max<int64_t>(K, 1)), [&](int64_t j0, int64_t j1) { weight_comp(w, K, j0, j1, comp.data()); });
-  return comp;
 }
 
 thread_local std::vector<int8_t> qbuf;
@@ -200,8 +218,7 @@ void int8_gemm_binding(const Napi::CallbackInfo& info) {
     offset_row(qa, M * K);
     A = qa;
   }
-  const std::vector<int32_t> comp = comp_for(B, N, K);
-  int8_gemm(M, N, K, A, K, B, comp.data(), [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1, const int32_t* acc, int64_t ld) {
+  int8_gemm(M, N, K, A, K, B, [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1, const int32_t* acc, int64_t ld) {
     for (int64_t i = i0; i < i1; i++)
       for (int64_t j = j0; j < j1; j++) C[i * N + j] = acc[(i - i0) * ld + (j - j0)];
   });
@@ -268,8 +285,7 @@ void int8_linear_binding(const Napi::CallbackInfo& info) {
       if (kOffsetA) offset_row(qa + r * K, K);
     }
   });
-  const std::vector<int32_t> comp = comp_for(Wq, N, K);
-  int8_gemm(R, N, K, qa, K, Wq, comp.data(), [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1, const int32_t* acc, int64_t ld) {
+  int8_gemm(R, N, K, qa, K, Wq, [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1, const int32_t* acc, int64_t ld) {
     for (int64_t i = i0; i < i1; i++) {
       const float sx = xs[size_t(i)];
       float* o = O + i * N;
