@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ig from "../src/index.js";
 import type { Tensor } from "../src/index.js";
-import { check, ingotVersions, measureIngot, PEERS, printTable, ratio, runPeer, torchPython, writeResult, type PeerResult } from "./common.js";
+import { check, ingotVersions, measureIngot, PEERS, printTable, ratio, runPeer, torchEnv, torchPython, writeResult, type PeerResult, openblasCoretype } from "./common.js";
 
 const VALIDATE_STEPS = 3;
 
@@ -69,7 +69,7 @@ function torch(workload: string, spec: object, key: string): PeerResult {
   if (!py) return { ok: false, error: "no Python with torch (apt-get install python3-torch libopenblas0-pthread, or set INGOT_BENCH_PYTHON)" };
   let best: PeerResult | null = null;
   for (const threads of [1, 2]) {
-    const env = { OMP_WAIT_POLICY: "PASSIVE", OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+    const env = torchEnv(threads);
     const r = runPeer(py, [join(PEERS, "torch_lm.py"), workload, JSON.stringify({ ...spec, threads })], env, 1200);
     if (!r.ok) return r;
     if (!best || (r[key] as number) > (best[key] as number)) best = r;
@@ -159,7 +159,7 @@ export function lm(): void {
     rows.map((r) => [r.what, fmt(r.ingot), `${r.ingot.threads}`, fmt(r.pytorch), r.pytorch.ok ? `${r.pytorch.threads}` : "—", ratio(r.ingot.tokensPerSec as number, r.pytorch.ok ? (r.pytorch.tokensPerSec as number) : null)]),
   );
   const file = writeResult("lm", {
-    versions: { ...ingotVersions(), torch: rows[0].pytorch.version ?? null, blas: rows[0].pytorch.blas ?? null },
+    versions: { ...ingotVersions(), torch: rows[0].pytorch.version ?? null, blas: rows[0].pytorch.blas ?? null, openblasCoretype: openblasCoretype() ?? null },
     unit: "tokens/s",
     workload:
       "nanoGPT GPT (no biases, dropout 0, vocab 65, tanh GELU, tied head): train = forward + cross-entropy + backward + clipGradNorm(1) + AdamW(lr 1e-3, betas 0.9/0.99, wd 0.1 on matrices) on random tokens; generate = greedy decoding with a KV cache",

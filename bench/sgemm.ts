@@ -1,7 +1,7 @@
 // Benchmark 1: single-precision matrix multiply C = A·B for square N (GFLOP/s), Ingot vs PyTorch
 // (OpenBLAS) and TensorFlow.js. Each result is checked against float64 dot products before timing.
 import * as ig from "../src/index.js";
-import { check, ingotVersions, measureIngot, packageVersion, printTable, ratio, runTfjs, runTorch, writeResult, type PeerResult } from "./common.js";
+import { check, ingotVersions, measureIngot, packageVersion, printTable, ratio, runTfjs, runTorch, writeResult, type PeerResult, openblasCoretype } from "./common.js";
 
 const SIZES = [256, 512, 1024, 2048];
 /** TensorFlow.js's plain-JavaScript backend needs minutes for the big sizes; it runs the small ones. */
@@ -67,7 +67,7 @@ export function sgemm(): void {
   }
   printTable("sgemm C = A·B, float32, GFLOP/s (higher is better; best window of several)", ["N", "Ingot", "thr", "PyTorch", "thr", "vs PyTorch", "tfjs-wasm", "vs wasm", "tfjs-cpu", "vs tfjs-cpu"], rows);
   const file = writeResult("sgemm", {
-    versions: { ...ingotVersions(), tfjs: packageVersion("@tensorflow/tfjs"), torch: (results[0]?.pytorch as PeerResult)?.version ?? null },
+    versions: { ...ingotVersions(), tfjs: packageVersion("@tensorflow/tfjs"), torch: (results[0]?.pytorch as PeerResult)?.version ?? null, openblasCoretype: openblasCoretype() ?? null },
     unit: "GFLOP/s",
     results,
   });

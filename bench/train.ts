@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ig from "../src/index.js";
 import type { Tensor } from "../src/index.js";
-import { check, ingotVersions, measureIngot, packageVersion, printTable, ratio, runTfjs, runTorch, writeResult, type PeerResult } from "./common.js";
+import { check, ingotVersions, measureIngot, packageVersion, printTable, ratio, runTfjs, runTorch, writeResult, type PeerResult, openblasCoretype } from "./common.js";
 
 const VALIDATE_STEPS = 3;
 
@@ -152,7 +152,7 @@ function report(name: string, title: string, rows: Row[], extra: Record<string, 
     ]),
   );
   const file = writeResult(name, {
-    versions: { ...ingotVersions(), torch: rows[0]?.peers.pytorch.version ?? null, blas: rows[0]?.peers.pytorch.blas ?? null, tfjs: packageVersion("@tensorflow/tfjs") },
+    versions: { ...ingotVersions(), torch: rows[0]?.peers.pytorch.version ?? null, blas: rows[0]?.peers.pytorch.blas ?? null, openblasCoretype: openblasCoretype() ?? null, tfjs: packageVersion("@tensorflow/tfjs") },
     unit: "samples/s",
     ...extra,
     results: rows.map((r) => ({ batch: r.batch, ...r.peers })),
