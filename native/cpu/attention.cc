@@ -178,6 +178,50 @@ void sdpa_forward_binding(const Napi::CallbackInfo& info) {
   if (!masks(info, next, a)) return;
   const int64_t B = a.B, H = a.H, T = a.T, Dv = a.Dv, BH = B * H;
   if (BH * T == 0) return;
+  if (T == 1 && a.k.s3 == 1 && a.v.s3 == 1) {
+    // One query row (a decoding step with a KV cache): K and V are read in place, row by row — no
+    // transposed packing and no zero-filled blocks, which cost more than the products here.
+    parallel_tasks(BH, [&](int64_t bh) {
+      const int64_t b = bh / H, h = bh % H, n = a.keys_for(1);
+      float* qb = tmp(size_t(a.Dp + round_up(std::max<int64_t>(n, 1), W) + a.Dvp));
+      float* sr = qb + a.Dp;
+      float* ob = sr + round_up(std::max<int64_t>(n, 1), W);
+      const float* qsrc = a.Q + a.q.at(b, h, 0, 0);
+      for (int64_t d = 0; d < a.D; d++) qb[d] = qsrc[d * a.q.s3];
+      const int64_t Dv_ = a.D / W * W;
+      for (int64_t j = 0; j < n; j++) {
+        const float* kr = a.K + a.k.at(b, h, j, 0);
+        V acc = vset1(0);
+        for (int64_t d = 0; d < Dv_; d += W) acc = vfma(vload(qb + d), vload(kr + d), acc);
+        float dot = vsum(acc);
+        for (int64_t d = Dv_; d < a.D; d++) dot += qb[d] * kr[d];
+        sr[j] = dot;
+      }
+      mask_scores(a, b, h, 0, 1, n, sr, n);
+      float mx = max_f32(sr, n);
+      if (mx == INFINITY || mx == -INFINITY) mx = 0.0f;  // as the blocked path below
+      for (int64_t j = 0; j < n; j++) sr[j] = exp_f(sr[j] - mx);
+      const double sum = sum_f32(sr, n);
+      lse[bh] = float(double(mx) + std::log(sum));
+      if (sum == 0)
+        for (int64_t j = 0; j < n; j++) sr[j] = NAN;
+      else {
+        const float inv = float(1.0 / sum);
+        for (int64_t j = 0; j < n; j++) sr[j] *= inv;
+      }
+      if (a.has_keep) apply_keep(a, b, h, 0, sr, n);
+      // out = Σ_j p_j · v_j, accumulated over whole vectors of the (zeroed, padded) row buffer.
+      for (int64_t j = 0; j < n; j++) {
+        const float* vr = a.Vd + a.v.at(b, h, j, 0);
+        const V pj = vset1(sr[j]);
+        int64_t d = 0;
+        for (; d + W <= Dv; d += W) vstore(ob + d, vfma(pj, vload(vr + d), vload(ob + d)));
+        for (; d < Dv; d++) ob[d] += sr[j] * vr[d];
+      }
+      std::memcpy(out + bh * Dv, ob, size_t(Dv) * sizeof(float));
+    });
+    return;
+  }
   // Work items: (b·h, a chunk of query rows); enough chunks to keep every thread busy.
   const int64_t nblk = (T + TB - 1) / TB;
   const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(nblk, (4 * num_threads() + BH - 1) / BH));

@@ -103,6 +103,11 @@ test("head sizes that are not multiples of the vector width, Dv ≠ D", { skip }
 
 test("the KV-cache cases: one query over many keys, and causal with T < S and T > S", { skip }, () => {
   for (const S of [1, 7, 64, 129]) check(`decode T=1 S=${S}`, [1, 6, 1, S, 64, 64]);
+  // The one-row path (read K and V in place): odd head sizes, masks, dropout, causal with S > 1.
+  check("decode T=1, D=13 Dv=7", [2, 3, 1, 37, 13, 7]);
+  for (const mask of ["bool", "float", "padding"] as const) check(`decode T=1 with a ${mask} mask`, [2, 2, 1, 33, 16, 24], { mask });
+  check("decode T=1 with dropout", [1, 2, 1, 20, 16, 16], { keep: true });
+  check("decode T=1 causal over S=9 (sees key 0 only)", [1, 2, 1, 9, 16, 16], { causal: true });
   check("causal T=5 < S=40 (top-left aligned)", [2, 2, 5, 40, 16, 16], { causal: true });
   check("causal T=40 > S=9", [1, 2, 40, 9, 16, 16], { causal: true });
 });
