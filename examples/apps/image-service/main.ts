@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMMON_OPTIONS_HELP, hasModel, parseAppArgs, runMain, serveApp } from "../shared.js";
 import { imagePage } from "./page.js";
-import { INT8_DIR, SIZES, trainImageModel } from "./model.js";
+import { INT8_DIR, SIZES, sizeSummary, trainImageModel } from "./model.js";
 
 const APP = "image-service";
 const MODEL_NAME = "fashion";
@@ -19,7 +19,7 @@ start, then serves it: the page at /, POST /v1/models/${MODEL_NAME}/predict, /he
 Options:
 ${COMMON_OPTIONS_HELP}
 
-Sizes: ci = ${SIZES.ci.summary}; full = ${SIZES.full.summary}.
+Sizes: ci = ${sizeSummary(SIZES.ci)}; full = ${sizeSummary(SIZES.full)}.
 `;
 
 runMain(APP, async () => {

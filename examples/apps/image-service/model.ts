@@ -13,7 +13,6 @@ const { keras, compress } = ingot;
 
 /** A training configuration: `ci` trains in well under a minute on 2 cores; `full` is the recipe's 10 epochs on all 60 000 images. */
 export interface ImageSize {
-  summary: string;
   epochs: number;
   /** Training images used (the first N), or null for all. */
   limit: number | null;
@@ -22,9 +21,14 @@ export interface ImageSize {
 }
 
 export const SIZES: Readonly<Record<"ci" | "full", ImageSize>> = {
-  ci: { summary: "2 epochs on the first 15 000 training images, no augmentation", epochs: 2, limit: 15_000, augment: false },
-  full: { summary: "the `cnn` recipe: 10 epochs on all 60 000 training images with its augmentation", epochs: 10, limit: null, augment: true },
+  ci: { epochs: 2, limit: 15_000, augment: false },
+  full: { epochs: 10, limit: null, augment: true },
 };
+
+/** One line describing a size, from its numbers (for --help and the training log). */
+export function sizeSummary(s: ImageSize): string {
+  return `${s.epochs} epochs on ${s.limit === null ? "all" : `the first ${s.limit}`} training images, ${s.augment ? "with the cnn recipe's augmentation" : "no augmentation"}`;
+}
 
 /** The folder names under the app's model folder. */
 export const FLOAT_DIR = "cnn-float32";
@@ -55,7 +59,7 @@ export async function trainImageModel(dir: string, size: keyof typeof SIZES, opt
   const int8Dir = join(dir, INT8_DIR);
   const data = await loadImageDataset("image-service", "fashion-mnist", opts.data);
   const { classes } = await ingot.data.fashionMnist({ dir: data.dir });
-  log(`image-service: training the seed CNN on Fashion-MNIST (${s.summary}) from ${data.dir}`);
+  log(`image-service: training the seed CNN on Fashion-MNIST (${sizeSummary(s)}) from ${data.dir}`);
   const shape = [...IMAGE_DATASETS["fashion-mnist"].shape];
   const augmentation = augmentationFor("fashion-mnist");
   const trainOpts: TrainOptions = {

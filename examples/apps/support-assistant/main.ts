@@ -6,7 +6,7 @@
 import * as ingot from "../../../src/index.js";
 import { COMMON_OPTIONS_HELP, hasModel, parseAppArgs, runMain, serveApp } from "../shared.js";
 import { readFaq } from "./faq.js";
-import { promptFor, SIZES, trainAssistant } from "./model.js";
+import { promptFor, SIZES, sizeSummary, trainAssistant } from "./model.js";
 import { chatPage } from "./page.js";
 import { FaqIndex } from "./retrieval.js";
 
@@ -23,7 +23,7 @@ Options:
 ${COMMON_OPTIONS_HELP}
   --faq FILE        the FAQ, JSONL {id, question, answer, key, paraphrases} (default: the app's faq.jsonl)
 
-Sizes: ci = ${SIZES.ci.summary}; full = ${SIZES.full.summary}.
+Sizes: ci = ${sizeSummary(SIZES.ci)} (well under a minute on 2 cores); full = ${sizeSummary(SIZES.full)} (minutes).
 `;
 
 /** The text of the last user message (text parts joined), or null. */

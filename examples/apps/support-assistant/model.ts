@@ -11,7 +11,6 @@ const { models, nn, text, serve } = ingot;
 
 /** A training configuration: `ci` trains in well under a minute on 2 cores, `full` takes a few minutes. */
 export interface AssistantSize {
-  summary: string;
   gpt: { nLayer: number; nHead: number; nEmbd: number; blockSize: number };
   vocabSize: number;
   /** Characters of general English (SOTU) mixed into pretraining, when INGOT_DATA has it. */
@@ -22,9 +21,13 @@ export interface AssistantSize {
   sft: { epochs: number; batchSize: number; lr: number; rank: number; alpha: number; withoutContext: boolean };
 }
 
+/** One line describing a size, from its numbers (for --help). */
+export function sizeSummary(s: AssistantSize): string {
+  return `${s.gpt.nLayer} layers, ${s.gpt.nHead} heads, ${s.gpt.nEmbd} wide; ${s.pretrain.iters} pretraining steps, ${s.sft.epochs} LoRA epochs`;
+}
+
 export const SIZES: Readonly<Record<"ci" | "full", AssistantSize>> = {
   ci: {
-    summary: "2 layers, 4 heads, 128 wide; 250 pretraining steps, 6 LoRA epochs (well under a minute on 2 cores)",
     gpt: { nLayer: 2, nHead: 4, nEmbd: 128, blockSize: 160 },
     vocabSize: 768,
     englishChars: 10_000,
@@ -33,7 +36,6 @@ export const SIZES: Readonly<Record<"ci" | "full", AssistantSize>> = {
     sft: { epochs: 12, batchSize: 16, lr: 5e-3, rank: 16, alpha: 32, withoutContext: false },
   },
   full: {
-    summary: "4 layers, 4 heads, 192 wide; 1500 pretraining steps, 12 LoRA epochs (minutes)",
     gpt: { nLayer: 4, nHead: 4, nEmbd: 192, blockSize: 192 },
     vocabSize: 1024,
     englishChars: 400_000,
