@@ -76,9 +76,28 @@ function datasetOf(cmd: string, raw: string | undefined): "mnist" | "fashion-mni
   return d;
 }
 
+/**
+ * Parses a sub-command's own options plus the shared --json and --help; returns null after printing
+ * the help, and refuses positional arguments.
+ */
+const SHARED_OPTIONS = {
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+function parseSub<O extends Parameters<typeof parseCli>[2]>(cmd: string, args: string[], options: O) {
+  const { values, positionals } = parseCli(cmd, args, { ...options, ...SHARED_OPTIONS });
+  if ((values as { help?: boolean }).help) {
+    process.stdout.write(FL_HELP);
+    return null;
+  }
+  if (positionals.length) throw new UsageError(`${cmd}: unexpected argument '${positionals[0]}'; run '${cmd} --help'`);
+  return values;
+}
+
 async function server(args: string[]): Promise<number> {
   const cmd = "ingot fl server";
-  const { values: v, positionals } = parseCli(cmd, args, {
+  const v = parseSub(cmd, args, {
     model: { type: "string" },
     strategy: { type: "string" },
     rounds: { type: "string" },
@@ -109,14 +128,8 @@ async function server(args: string[]): Promise<number> {
     "no-eval": { type: "boolean", default: false },
     seed: { type: "string" },
     out: { type: "string" },
-    json: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
   });
-  if (v.help) {
-    process.stdout.write(FL_HELP);
-    return 0;
-  }
-  if (positionals.length) throw new UsageError(`${cmd}: unexpected argument '${positionals[0]}'; run '${cmd} --help'`);
+  if (v === null) return 0;
   const strategyName = v.strategy ?? "fedavg";
   if (!["fedavg", "fedprox", "fedadam"].includes(strategyName)) throw new UsageError(`${cmd}: --strategy must be fedavg, fedprox or fedadam, got '${strategyName}'`);
   const optimizer = v.optimizer ?? "sgd";
@@ -224,7 +237,7 @@ async function server(args: string[]): Promise<number> {
 
 async function client(args: string[]): Promise<number> {
   const cmd = "ingot fl client";
-  const { values: v, positionals } = parseCli(cmd, args, {
+  const v = parseSub(cmd, args, {
     server: { type: "string" },
     "client-id": { type: "string" },
     "num-clients": { type: "string" },
@@ -235,14 +248,8 @@ async function client(args: string[]): Promise<number> {
     seed: { type: "string" },
     model: { type: "string" },
     "connect-timeout": { type: "string" },
-    json: { type: "boolean", default: false },
-    help: { type: "boolean", short: "h", default: false },
   });
-  if (v.help) {
-    process.stdout.write(FL_HELP);
-    return 0;
-  }
-  if (positionals.length) throw new UsageError(`${cmd}: unexpected argument '${positionals[0]}'; run '${cmd} --help'`);
+  if (v === null) return 0;
   if (!v.server) throw new UsageError(`${cmd}: --server URL is required (e.g. --server http://127.0.0.1:8765)`);
   if (v["client-id"] === undefined || v["num-clients"] === undefined) throw new UsageError(`${cmd}: --client-id I and --num-clients N are required (this client's share of the data is part I of N)`);
   const numClients = num(cmd, "num-clients", v["num-clients"], 1, int(1), "an integer ≥ 1");
