@@ -201,6 +201,8 @@ export function ratio(ours: number, theirs: number | undefined | null, higherIsB
   return `${(higherIsBetter ? ours / theirs : theirs / ours).toFixed(2)}x`;
 }
 
+const BENCH_ENV = ["OMP_WAIT_POLICY", "OPENBLAS_CORETYPE", "INGOT_BENCH_LM", "INGOT_NUM_THREADS", "INGOT_BACKEND", "INGOT_BENCH_PYTHON"];
+
 /** Writes bench/results/<name>.json with the machine, versions and the command that produced it. */
 export function writeResult(name: string, body: Record<string, unknown>): string {
   const dir = join(ROOT, "bench", "results");
@@ -209,10 +211,13 @@ export function writeResult(name: string, body: Record<string, unknown>): string
   const record = {
     benchmark: name,
     date: new Date().toISOString(),
-    command:
+    // The environment settings that change what runs or how the peers run come first, as typed.
+    command: [
+      ...BENCH_ENV.filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`),
       process.env.npm_lifecycle_event === "bench"
         ? ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" ")
         : `node ${process.argv.slice(1).map((a) => a.replace(ROOT + "/", "")).join(" ")}`,
+    ].join(" "),
     machine: machine(),
     ...body,
   };
