@@ -34,6 +34,16 @@ namespace {
 // offset_rows) and each weight row's 128·Σ_k w[k] (weight_comp) is taken off the sums:
 // Σ (a + 128)·w − 128·Σ w = Σ a·w, exactly. K tails are masked loads (zero bytes add nothing).
 constexpr bool kOffsetA = true;
+/**
+ * acc + Σ of 4-byte products of u8 a and s8 b (vpdpbusd). Inline assembly with the accumulator tied:
+ * GCC 12 copies the accumulator of _mm512_dpbusd_epi32 through a spare register on every call, and
+ * with 24 accumulators through the stack.
+ */
+inline __m512i dpbusd(__m512i acc, __m512i a, __m512i b) {
+  asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+  return acc;
+}
+
 constexpr int MR = 4, NR = 4;
 template <int MR_, int NR_>
 inline void dot_tile(const int8_t* const* a, const int8_t* const* w, const int32_t* comp, int64_t K, int32_t* out, int64_t ldo) {
@@ -46,7 +56,7 @@ inline void dot_tile(const int8_t* const* a, const int8_t* const* w, const int32
     for (int j = 0; j < NR_; j++) wv[j] = _mm512_maskz_loadu_epi8(m, w[j] + k);
     for (int i = 0; i < MR_; i++) {
       const __m512i av = _mm512_maskz_loadu_epi8(m, a[i] + k);
-      for (int j = 0; j < NR_; j++) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
+      for (int j = 0; j < NR_; j++) acc[i][j] = dpbusd(acc[i][j], av, wv[j]);
     }
   }
   if constexpr (MR_ == 4 && NR_ == 4) {
@@ -93,6 +103,103 @@ inline void offset_row(int8_t* q, int64_t K) {
   int64_t k = 0;
   for (; k + 64 <= K; k += 64) _mm512_storeu_si512(q + k, _mm512_xor_si512(_mm512_loadu_si512(q + k), flip));
   for (; k < K; k++) q[k] = int8_t(uint8_t(q[k]) ^ 0x80u);
+}
+
+// Packed path (M ≥ kPackMinM): each thread packs its 64-column block of W into up to 4 panels of 16
+// columns, panel-major, k in groups of 4: 64 bytes = (column c, k 4g..4g+3) at byte 4c, zero past K
+// and past the last column. A tile of R ≤ 6 rows × 4 panels keeps 24 accumulators of 16 columns each;
+// per group of 4 k it loads 4 panel vectors, broadcasts 4 bytes of each row, and issues 24 vpdpbusd,
+// with no horizontal sums and aligned loads whatever K is (row-major rows of K = 784 straddle cache
+// lines, which halved the dot-product tiles' speed). Each A row is read 3 bytes past 4·⌊K/4⌋ + 3
+// within its group: callers leave ≥ 3 readable bytes after the last row; W's zero padding cancels them.
+constexpr bool kPacked = true;
+constexpr int PMR = 6;
+constexpr int64_t kPackMinM = 4;
+
+/** Packs rows [0, nc) of w (row stride K, nc ≤ 64) as described above; comp[c] = 128·Σ_k w[c][k] (0 past nc). */
+inline void pack_panels(const int8_t* w, int64_t K, int nc, int8_t* out, int32_t* comp) {
+  const int64_t Kg = (K + 3) / 4, Kfull = K / 4;
+  const __m512i ones = _mm512_set1_epi8(1);
+  const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(int(K)));
+  for (int c0 = 0; c0 < nc; c0 += 16) {
+    const int ncp = std::min(16, nc - c0);
+    const __mmask16 m = __mmask16((1u << ncp) - 1);
+    const int8_t* base = w + c0 * K;
+    int8_t* dst = out + (c0 / 16) * Kg * 64;
+    __m512i acc = _mm512_setzero_si512();
+    for (int64_t g = 0; g < Kfull; g++) {
+      const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, base + 4 * g, 1);
+      _mm512_store_si512(dst + g * 64, v);
+      acc = _mm512_dpbusd_epi32(acc, ones, v);
+    }
+    if (Kfull < Kg) {
+      alignas(64) int8_t t[64] = {};
+      for (int c = 0; c < ncp; c++)
+        for (int64_t k = 4 * Kfull; k < K; k++) t[c * 4 + (k - 4 * Kfull)] = base[c * K + k];
+      const __m512i v = _mm512_load_si512(t);
+      _mm512_store_si512(dst + Kfull * 64, v);
+      acc = _mm512_dpbusd_epi32(acc, ones, v);
+    }
+    _mm512_storeu_si512(comp + c0, _mm512_slli_epi32(acc, 7));
+  }
+}
+
+/** out[i][c] (row stride 64) = Σ_k a[i][k]·w[c][k] − comp[c] for R rows of a (u8, stride lda) and NP packed panels. */
+template <int R, int NP>
+inline void packed_tile(const int8_t* a, int64_t lda, const int8_t* wp, int64_t Kg, const int32_t* comp, int32_t* out) {
+  // One 1-D array of accumulators per panel, every loop over rows unrolled: GCC keeps 1-D arrays in
+  // registers, but stored a 2-D acc[R][NP] to the stack on every k step.
+  __m512i c0[R], c1[R], c2[R], c3[R];
+#pragma GCC unroll 8
+  for (int i = 0; i < R; i++) c0[i] = c1[i] = c2[i] = c3[i] = _mm512_setzero_si512();
+  const int64_t ps = Kg * 64;
+  const int8_t* w0 = wp;
+  for (int64_t g = 0; g < Kg; g++, w0 += 64) {
+    const __m512i b0 = _mm512_load_si512(w0);
+    const __m512i b1 = NP > 1 ? _mm512_load_si512(w0 + ps) : b0;
+    const __m512i b2 = NP > 2 ? _mm512_load_si512(w0 + 2 * ps) : b0;
+    const __m512i b3 = NP > 3 ? _mm512_load_si512(w0 + 3 * ps) : b0;
+#pragma GCC unroll 8
+    for (int i = 0; i < R; i++) {
+      int32_t v;
+      std::memcpy(&v, a + i * lda + 4 * g, 4);
+      const __m512i av = _mm512_set1_epi32(v);
+      c0[i] = dpbusd(c0[i], av, b0);
+      if constexpr (NP > 1) c1[i] = dpbusd(c1[i], av, b1);
+      if constexpr (NP > 2) c2[i] = dpbusd(c2[i], av, b2);
+      if constexpr (NP > 3) c3[i] = dpbusd(c3[i], av, b3);
+    }
+  }
+  const __m512i k0 = _mm512_loadu_si512(comp), k1 = _mm512_loadu_si512(comp + 16), k2 = _mm512_loadu_si512(comp + 32),
+                k3 = _mm512_loadu_si512(comp + 48);
+#pragma GCC unroll 8
+  for (int i = 0; i < R; i++) {
+    _mm512_storeu_si512(out + i * 64, _mm512_sub_epi32(c0[i], k0));
+    if constexpr (NP > 1) _mm512_storeu_si512(out + i * 64 + 16, _mm512_sub_epi32(c1[i], k1));
+    if constexpr (NP > 2) _mm512_storeu_si512(out + i * 64 + 32, _mm512_sub_epi32(c2[i], k2));
+    if constexpr (NP > 3) _mm512_storeu_si512(out + i * 64 + 48, _mm512_sub_epi32(c3[i], k3));
+  }
+}
+
+template <int R>
+inline void packed_tile_np(int np, const int8_t* a, int64_t lda, const int8_t* wp, int64_t Kg, const int32_t* comp, int32_t* out) {
+  switch (np) {
+    case 1: return packed_tile<R, 1>(a, lda, wp, Kg, comp, out);
+    case 2: return packed_tile<R, 2>(a, lda, wp, Kg, comp, out);
+    case 3: return packed_tile<R, 3>(a, lda, wp, Kg, comp, out);
+    default: return packed_tile<R, 4>(a, lda, wp, Kg, comp, out);
+  }
+}
+
+inline void packed_tile_any(int r, int np, const int8_t* a, int64_t lda, const int8_t* wp, int64_t Kg, const int32_t* comp, int32_t* out) {
+  switch (r) {
+    case 1: return packed_tile_np<1>(np, a, lda, wp, Kg, comp, out);
+    case 2: return packed_tile_np<2>(np, a, lda, wp, Kg, comp, out);
+    case 3: return packed_tile_np<3>(np, a, lda, wp, Kg, comp, out);
+    case 4: return packed_tile_np<4>(np, a, lda, wp, Kg, comp, out);
+    case 5: return packed_tile_np<5>(np, a, lda, wp, Kg, comp, out);
+    default: return packed_tile_np<6>(np, a, lda, wp, Kg, comp, out);
+  }
 }
 #elif defined(__AVX2__)
 #define QUANT_ISA "avx2"
@@ -151,6 +258,11 @@ inline void dot_tile(const int8_t* const* a, const int8_t* const* w, const int32
 #if !(defined(__AVX512VNNI__) && defined(__AVX512BW__))
 inline void weight_comp(const int8_t*, int64_t, int64_t, int64_t, int32_t*) {}
 inline void offset_row(int8_t*, int64_t) {}
+constexpr bool kPacked = false;
+constexpr int PMR = 1;
+constexpr int64_t kPackMinM = 0;
+inline void pack_panels(const int8_t*, int64_t, int, int8_t*, int32_t*) {}
+inline void packed_tile_any(int, int, const int8_t*, int64_t, const int8_t*, int64_t, const int32_t*, int32_t*) {}
 #endif
 
 /** One tile of mr ≤ MR rows × nr ≤ NR weight rows: the full shape, or an edge tile a row and a column at a time. */
@@ -170,6 +282,27 @@ template <class Epi>
 void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* a, int64_t lda, const int8_t* w, Epi&& epilogue) {
   constexpr int64_t NB = 64;  // columns per task: 64·K bytes of W stay in L2 while the rows pass
   const int64_t ntasks = (N + NB - 1) / NB;
+  if (kPacked && M >= kPackMinM) {
+    const int64_t Kg = (K + 3) / 4;
+    parallel_for(ntasks, 1, [&](int64_t t0, int64_t t1) {
+      thread_local std::vector<int8_t> pbuf;
+      if (pbuf.size() < size_t(4 * Kg * 64 + 64)) pbuf.resize(size_t(4 * Kg * 64 + 64));
+      int8_t* wp = reinterpret_cast<int8_t*>((reinterpret_cast<uintptr_t>(pbuf.data()) + 63) & ~uintptr_t(63));
+      alignas(64) int32_t acc[PMR * NB];
+      alignas(64) int32_t comp[NB];
+      for (int64_t t = t0; t < t1; t++) {
+        const int64_t j0 = t * NB, j1 = std::min(N, j0 + NB);
+        const int nc = int(j1 - j0), np = (nc + 15) / 16;
+        pack_panels(w + j0 * K, K, nc, wp, comp);
+        for (int64_t i0 = 0; i0 < M; i0 += PMR) {
+          const int r = int(std::min<int64_t>(PMR, M - i0));
+          packed_tile_any(r, np, a + i0 * lda, lda, wp, Kg, comp, acc);
+          epilogue(i0, i0 + r, j0, j1, acc, NB);
+        }
+      }
+    });
+    return;
+  }
   parallel_for(ntasks, 1, [&](int64_t t0, int64_t t1) {
     int32_t acc[MR * NB];
     int32_t comp_block[NB + NR] = {};  // 128·Σ W[j] of this block's columns (kOffsetA)
@@ -213,7 +346,7 @@ void int8_gemm_binding(const Napi::CallbackInfo& info) {
   if (!C || M == 0 || N == 0) return;
   A += aoff, B += boff, C += coff;
   if (kOffsetA) {
-    int8_t* qa = qscratch(size_t(M * K));
+    int8_t* qa = qscratch(size_t(M * K) + 64);  // + 64: the packed tiles read ≤ 3 bytes past the last row
     std::memcpy(qa, A, size_t(M * K));
     offset_row(qa, M * K);
     A = qa;
@@ -276,7 +409,7 @@ void int8_linear_binding(const Napi::CallbackInfo& info) {
   if (R == 0 || N == 0) return;
   X += xoff, Wq += woff, S += soff, O += ooff;
   if (bias) bias += boff;
-  int8_t* qa = qscratch(size_t(R * K));
+  int8_t* qa = qscratch(size_t(R * K) + 64);  // + 64: the packed tiles read ≤ 3 bytes past the last row
   std::vector<float> xs(static_cast<size_t>(R));
   const float sstat = float(act_scale), istat = act_scale > 0 ? 1.0f / sstat : 0.0f;
   parallel_for(R, std::max<int64_t>(1, 16384 / std::max<int64_t>(K, 1)), [&](int64_t r0, int64_t r1) {

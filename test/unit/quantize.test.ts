@@ -33,7 +33,10 @@ const native = ig.getBackend() === "cpu";
 
 test("intMm: the native integer GEMM equals ref exactly on odd shapes, K tails, ±127 and -128 weights", { skip: !native && "the native backend is not built" }, () => {
   ig.manualSeed(1);
-  for (const [M, K, N] of [[1, 1, 1], [1, 37, 5], [5, 33, 3], [7, 100, 9], [3, 64, 2], [9, 129, 17], [64, 300, 70]]) {
+  // From 4 rows the VNNI path packs W into panels of 16 columns × 4 k: K mod 4 = 0..3, partial
+  // panels (N mod 16) and blocks of 1–4 panels (N mod 64), row tiles of 6 and their remainders.
+  const packed = [[4, 1, 1], [6, 5, 16], [7, 6, 33], [13, 7, 65], [20, 257, 130], [8, 784, 10], [12, 64, 64], [5, 3, 48]];
+  for (const [M, K, N] of [[1, 1, 1], [1, 37, 5], [5, 33, 3], [7, 100, 9], [3, 64, 2], [9, 129, 17], [64, 300, 70], ...packed]) {
     const a = ig.randint(-127, 128, [M, K]).to("int8");
     const b = ig.randint(-128, 128, [K, N]).to("int8"); // b (the weights) may hold -128
     const got = ig.intMm(a, b);
@@ -48,7 +51,7 @@ test("intMm: the native integer GEMM equals ref exactly on odd shapes, K tails, 
 
 test("int8Linear: native activation quantization and integer sums match ref; only the float epilogue rounds differently", { skip: !native && "the native backend is not built" }, () => {
   ig.manualSeed(2);
-  for (const [R, K, N] of [[1, 37, 5], [5, 70, 3], [33, 129, 11], [2, 1024, 64]])
+  for (const [R, K, N] of [[1, 37, 5], [5, 70, 3], [33, 129, 11], [2, 1024, 64], [13, 131, 70], [64, 784, 100]])
     for (const actScale of [null, 0.01]) {
       const x = ig.randn([R, K]);
       const wq = ig.randint(-128, 128, [N, K]).to("int8");
