@@ -1,7 +1,7 @@
 // `ingot compress <modelDir>`: quantizes, prunes, factorizes or distills a saved model, fine-tunes it
 // on its recipe's dataset where asked, saves the new folder (card.json records the lineage), and
 // reports size, test accuracy and forward latency before and after (a table, report.md, --json).
-import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as ingot from "../index.js";
 import { CliError, firstN, isImageDataset, loadImageDataset, type Log, parseCli, prepareImages, prepareLabels, type Preprocessing, reportError, UsageError } from "./recipes/common.js";
@@ -38,7 +38,9 @@ Options:
   --alpha A              distillation: weight of the hard-label loss (default 0.1)
   --group N              int4 group size (default 32)
   --calibrate N          quantization: N training samples for static activation ranges
-  --data DIR             the data root or dataset folder (default INGOT_DATA, else the folder in card.json)
+  --data DIR             the data root or dataset folder (default INGOT_DATA, else the folder in card.json);
+                         for a GPT, the text it was trained on (default: the file card.json names);
+                         metric_before/after are then the val loss on its last 10 %
   --limit N              fine-tune on the first N training samples
   --test-limit N         evaluate on the first N test samples
   --seed N               seeds the fine-tuning order and a fresh student (default 0)
@@ -318,6 +320,54 @@ export async function compressFolder(o: Options, log: Log): Promise<{ summary: S
   return { summary, layers: result.layers };
 }
 
+/** Validation windows measured per GPT (nanoGPT's eval uses 200 random batches; fixed windows make before/after comparable). */
+const LM_VAL_WINDOWS = 64;
+
+/**
+ * The validation text of a GPT folder: --data (a text file, or a folder holding input.txt), else the
+ * text its card.json records (`ingot train char-gpt` writes `data`). Its last 10 %, encoded with the
+ * folder's tokenizer, is the split char-gpt trained without. Null when there is no text or tokenizer.
+ */
+function lmValidation(o: Options, card: Record<string, unknown>, tokenizer: ingot.text.Tokenizer | null): { path: string; ids: Int32Array; tokens: number } | null {
+  let path = o.data ?? (typeof card.data === "string" ? card.data : undefined);
+  if (!path || !tokenizer) return null;
+  if (existsSync(path) && statSync(path).isDirectory()) path = join(path, "input.txt");
+  if (!existsSync(path)) throw new CliError(`ingot compress: the validation text ${path} does not exist; pass --data <text file> (the text the GPT was trained on)`);
+  const ids = Int32Array.from(tokenizer.encode(readFileSync(path, "utf8")));
+  const val = ids.subarray(Math.floor(ids.length * 0.9));
+  if (val.length < 2) throw new CliError(`ingot compress: the last 10 % of ${path} holds ${val.length} tokens; a val loss needs at least 2`);
+  return { path, ids: val, tokens: val.length };
+}
+
+/**
+ * Mean next-token cross-entropy over up to LM_VAL_WINDOWS consecutive, non-overlapping windows of
+ * the model's context (one shorter window when the text is shorter than that), in eval mode.
+ */
+export function lmValLoss(model: ingot.models.GPT, ids: Int32Array, windows = LM_VAL_WINDOWS): number {
+  const T = Math.min(model.config.blockSize, ids.length - 1);
+  const n = Math.max(1, Math.min(windows, Math.floor((ids.length - 1) / T)));
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return ingot.noGrad(() => {
+      let sum = 0;
+      for (let b = 0; b < n; b += 16) {
+        const k = Math.min(16, n - b);
+        const xs = new Int32Array(k * T);
+        const ys = new Int32Array(k * T);
+        for (let w = 0; w < k; w++) {
+          xs.set(ids.subarray((b + w) * T, (b + w) * T + T), w * T);
+          ys.set(ids.subarray((b + w) * T + 1, (b + w) * T + T + 1), w * T);
+        }
+        sum += model.forward(ingot.tensor(xs, { shape: [k, T] }), ingot.tensor(ys, { shape: [k, T] })).loss!.item() * k;
+      }
+      return sum / n;
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
 /** GPT folders: quantization (the other methods need an LM fine-tuning loop that is not here yet). */
 async function compressGpt(o: Options, card: Record<string, unknown>, log: Log, t0: number): Promise<{ summary: Summary; layers: Record<string, unknown> }> {
   if (o.method !== "quantize" && o.method !== "prune")
@@ -337,10 +387,14 @@ async function compressGpt(o: Options, card: Record<string, unknown>, log: Log, 
   }
   const lat = latencies(ingot.models.loadGPT(o.dir).model, m, x);
   const after = { w: compress.countWeights(m) };
+  const val = lmValidation(o, card, tokenizer);
+  const metricBefore = val ? lmValLoss(ingot.models.loadGPT(o.dir).model, val.ids) : null;
+  const metricAfter = val ? lmValLoss(m as ingot.models.GPT, val.ids) : null;
   const { gpt: _gpt, architecture: _a, ...extra } = config;
   const lineage = [...((card.compression as unknown[]) ?? []), { method: o.method, parameters, source: resolve(o.dir), command: o.command, date: new Date().toISOString() }];
   ingot.models.saveGPT(o.out, m as ingot.models.GPT, { tokenizer: tokenizer ?? undefined, extraConfig: extra, card: { ...card, source: resolve(o.dir), compression: lineage } });
-  if (!o.json) log.write(`ingot compress: ${o.dir} is a GPT; no dataset is evaluated here (metric_before/after are null)\n`);
+  if (!o.json && !val) log.write(`ingot compress: ${o.dir} is a GPT whose card.json names no text (and --data gave none); no val loss is measured (metric_before/after are null)\n`);
+  if (!o.json && val) log.write(`ingot compress: val loss on ${val.tokens} tokens of the last 10 % of ${val.path}: ${metricBefore!.toFixed(4)} → ${metricAfter!.toFixed(4)}\n`);
   const summary: Summary = {
     method: o.method,
     parameters,
@@ -353,8 +407,8 @@ async function compressGpt(o: Options, card: Record<string, unknown>, log: Log, 
     nonzero_before: before.w.nonzero,
     nonzero_after: after.w.nonzero,
     metric: "val_loss",
-    metric_before: null,
-    metric_after: null,
+    metric_before: metricBefore,
+    metric_after: metricAfter,
     latency_ms_before: lat.b1[0],
     latency_ms_after: lat.b1[1],
     latency_ms_b64_before: lat.b64[0],

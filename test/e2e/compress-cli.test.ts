@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as ig from "../../src/index.js";
@@ -126,4 +126,43 @@ test("ingot compress on a GPT folder: magnitude pruning without fine-tuning keep
   const f = cli(["compress", dir, "--low-rank", "0.5", "--out", join(tmp, "gpt-lr")]);
   assert.equal(f.status, 1);
   assert.match(f.stderr, /a GPT folder can be quantized .* or magnitude-pruned/);
+});
+
+test("ingot compress on a char GPT: metric_before/after are the val loss on the last 10 % of the text card.json names (or --data)", () => {
+  ig.manualSeed(2);
+  const text = Array.from({ length: 3000 }, (_, i) => "abcdefgh \n"[(i * 7 + (i >> 3)) % 10]).join("");
+  const textPath = join(tmp, "tiny.txt");
+  writeFileSync(textPath, text);
+  const tokenizer = ig.text.trainChar(text);
+  const gpt = new ig.models.GPT({ vocabSize: tokenizer.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32 });
+  const dir = join(tmp, "char-gpt");
+  ig.models.saveGPT(dir, gpt, { tokenizer, card: { recipe: "char-gpt", data: textPath } });
+  // The expected loss, computed here from the logits: windows of 16 over the last 300 characters.
+  const ids = tokenizer.encode(text).slice(2700);
+  const want = (m: ig.models.GPT) => ig.noGrad(() => {
+    m.eval();
+    const n = Math.floor((ids.length - 1) / 16);
+    let s = 0;
+    for (let w = 0; w < n; w++) {
+      const logits = m.forward(ig.tensor([ids.slice(w * 16, w * 16 + 16)], { dtype: "int32" })).logits.reshape([16, tokenizer.vocabSize]);
+      const logp = ig.nn.functional.logSoftmax(logits, -1).dataSync() as Float32Array;
+      for (let t = 0; t < 16; t++) s -= logp[t * tokenizer.vocabSize + ids[w * 16 + t + 1]];
+    }
+    return s / (n * 16);
+  });
+  const r = cli(["compress", dir, "--quantize", "int8", "--out", join(tmp, "char-gpt-int8"), "--json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const j = lastJson(r.stdout);
+  assert.equal(j.metric, "val_loss");
+  assert.ok(Math.abs(j.metric_before - want(gpt)) < 1e-4, `val loss before ${j.metric_before}, computed here ${want(gpt)}`);
+  assert.ok(Math.abs(j.metric_after - want(ig.models.loadGPT(join(tmp, "char-gpt-int8")).model)) < 1e-4, `val loss after ${j.metric_after}`);
+  assert.notEqual(j.metric_after, j.metric_before, "int8 changes the logits a little");
+  assert.match(readFileSync(join(tmp, "char-gpt-int8", "report.md"), "utf8"), /val loss/);
+  // --data overrides the card; a missing text is an error naming what to pass.
+  const p = cli(["compress", dir, "--prune", "0.9", "--data", textPath, "--out", join(tmp, "char-gpt-p90"), "--json"]);
+  assert.equal(p.status, 0, p.stderr);
+  assert.ok(lastJson(p.stdout).metric_after > lastJson(p.stdout).metric_before, "90 % sparsity without fine-tuning raises the val loss");
+  const e = cli(["compress", dir, "--quantize", "int8", "--data", join(tmp, "nope.txt"), "--out", join(tmp, "x2")]);
+  assert.equal(e.status, 1);
+  assert.match(e.stderr, /nope\.txt does not exist; pass --data <text file>/);
 });
