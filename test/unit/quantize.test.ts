@@ -66,9 +66,9 @@ test("int8Linear: native activation quantization and integer sums match ref; onl
     }
 });
 
-test("int4Linear: the fused dequantizing GEMV and GEMM match ref (groups 32, 64, 128)", { skip: !native && "the native backend is not built" }, () => {
+test("int4Linear: the fused dequantizing GEMV, small-batch GEMM and (8+ rows) slab-dequantize + SGEMM path match ref (groups 32, 64, 128)", { skip: !native && "the native backend is not built" }, () => {
   ig.manualSeed(3);
-  for (const [R, K, N, group] of [[1, 96, 5, 32], [1, 1024, 33, 128], [3, 192, 4, 64], [11, 64, 3, 32], [20, 256, 9, 32]]) {
+  for (const [R, K, N, group] of [[1, 96, 5, 32], [1, 1024, 33, 128], [3, 192, 4, 64], [11, 64, 3, 32], [20, 256, 9, 32], [9, 320, 130, 64], [64, 128, 70, 128]]) {
     const x = ig.randn([R, K]);
     const w = cq.quantizeWeightInt4(ig.randn([N, K]), group);
     const bias = ig.randn([N]);
