@@ -3,11 +3,12 @@
 #include <cmath>
 
 #include "ew.h"
+#include "vmath.h"
 
 namespace ingot {
 namespace {
 
-enum BinaryOp { ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE, AND, OR, XOR };
+enum BinaryOp { ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM, GELU_BWD, GELU_TANH_BWD, EQ, NE, LT, LE, GT, GE, AND, OR, XOR };
 
 template <class T>
 bool compare_op(const EW& e, const T* a, const T* b, uint8_t* o) {
@@ -43,6 +44,9 @@ bool arith_f32(const EW& e, const float* a, const float* b, float* o) {
       break;
     case MAXIMUM: binary_loop(e, a, b, o, GRAIN_CHEAP, [](float x, float y) { return max_f(x, y); }); break;
     case MINIMUM: binary_loop(e, a, b, o, GRAIN_CHEAP, [](float x, float y) { return min_f(x, y); }); break;
+    // geluBackward(g, x): g · gelu′(x) in one pass (vmath.h).
+    case GELU_BWD: binary_loop(e, a, b, o, GRAIN_MATH, [](float g, float x) { return gelu_bwd_f(g, x); }); break;
+    case GELU_TANH_BWD: binary_loop(e, a, b, o, GRAIN_MATH, [](float g, float x) { return gelu_tanh_bwd_f(g, x); }); break;
     default: return false;
   }
   return true;

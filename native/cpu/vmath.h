@@ -122,4 +122,19 @@ inline float gelu_tanh_f(float x) {
   return 0.5f * x * (1.0f + tanh_f(0.79788456080286536f * std::fma(0.044715f * x, x * x, x)));
 }
 
+/** g · d gelu/dx = g·(Φ(x) + x·φ(x)) (geluBackward, exact form). */
+inline float gelu_bwd_f(float g, float x) {
+  const float cdf = 0.5f * (1.0f + erf_f(x * 0.70710678118654752f));
+  const float pdf = 0.39894228040143268f * exp_f(-0.5f * x * x);
+  return g * (cdf + x * pdf);
+}
+
+/** g · d/dx of ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³): g·(½(1 + t) + ½x(1 − t²)·u′) (PyTorch's gelu_backward). */
+inline float gelu_tanh_bwd_f(float g, float x) {
+  const float x2 = x * x;
+  const float t = tanh_f(0.79788456080286536f * std::fma(0.044715f * x, x2, x));
+  const float du = 0.79788456080286536f * std::fma(3.0f * 0.044715f, x2, 1.0f);
+  return g * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du);
+}
+
 }  // namespace ingot

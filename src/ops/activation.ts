@@ -1,7 +1,7 @@
 // Activations and clamping: relu, leakyRelu, elu, gelu, silu, softplus, clamp/clip. Primitive ops
 // with ref kernels (a backend may fuse them); each gradient is written with other ops.
 import { broadcastShapes, type DType, promoteTypes, Tensor, ValueError, isFloatDType } from "../tensor/index.js";
-import { unaryOp } from "./elementwise.js";
+import { binaryOp, unaryOp } from "./elementwise.js";
 import { runOp } from "./op.js";
 import type { OpCase } from "./cases.js";
 import { add, mul } from "./binary.js";
@@ -103,14 +103,14 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 
-/** d gelu/dx with the exact normal CDF: Φ(x) + x·φ(x). */
+/** g · d gelu/dx with the exact normal CDF: g·(Φ(x) + x·φ(x)), composed of other ops. */
 function geluGradExact(g: Tensor, x: Tensor): Tensor {
   const cdf = erf(mul(x, INV_SQRT2)).add(1).mul(0.5);
   const pdf = exp(square(x).mul(-0.5)).mul(INV_SQRT_2PI);
   return mul(g, add(cdf, mul(x, pdf)));
 }
 
-/** d gelu/dx of the tanh form, as PyTorch's gelu_backward writes it. */
+/** g · d gelu/dx of the tanh form, as PyTorch's gelu_backward writes it, composed of other ops. */
 function geluGradTanh(g: Tensor, x: Tensor): Tensor {
   const x2 = square(x);
   const t = tanh(mul(x, x2.mul(GELU_C).add(1)).mul(SQRT_2_OVER_PI));
@@ -119,10 +119,49 @@ function geluGradTanh(g: Tensor, x: Tensor): Tensor {
   return mul(g, add(left, right));
 }
 
+/**
+ * d² gelu/dx², composed of other ops (the gradient of geluBackward with respect to x). Exact:
+ * φ(x)·(2 − x²). Tanh form, with u = √(2/π)(x + c·x³), t = tanh u: (1 − t²)·(u′ + ½x·(u″ − 2t·u′²)).
+ */
+function geluSecond(x: Tensor, approximate: "none" | "tanh"): Tensor {
+  const x2 = square(x);
+  if (approximate !== "tanh") return exp(x2.mul(-0.5)).mul(INV_SQRT_2PI).mul(x2.neg().add(2));
+  const t = tanh(mul(x, x2.mul(GELU_C).add(1)).mul(SQRT_2_OVER_PI));
+  const u1 = x2.mul(3 * GELU_C * SQRT_2_OVER_PI).add(SQRT_2_OVER_PI);
+  const u2 = x.mul(6 * GELU_C * SQRT_2_OVER_PI);
+  return t.square().neg().add(1).mul(add(u1, mul(x, u2.sub(mul(t, square(u1)).mul(2))).mul(0.5)));
+}
+
+const geluBackwardOp = binaryOp<{ approximate: "none" | "tanh" }>({
+  name: "geluBackward",
+  dtypes: FLOATS,
+  // d/dg = gelu′(x) (geluBackward of gg); d/dx = gg·g·gelu″(x).
+  grad: (gg, { inputs: [g, x], attrs: { approximate } }) => [geluBackward(gg, x, approximate), mul(mul(gg, g), geluSecond(x, approximate))],
+  // A backend without a fused kernel composes it (the same formulas as before the fused op).
+  decompose: ([g, x], { approximate }) => (approximate === "tanh" ? geluGradTanh(g, x) : geluGradExact(g, x)),
+  cases: [
+    { name: "exact", inputs: [{ shape: [3, 5] }, { shape: [3, 5], range: [-4, 4] }], call: (g, x) => geluBackward(g, x) },
+    { name: "tanh", inputs: [{ shape: [3, 5] }, { shape: [3, 5], range: [-4, 4] }], call: (g, x) => geluBackward(g, x, "tanh") },
+    { name: "tanh transposed x", inputs: [{ shape: [4, 3] }, { shape: [3, 4] }], call: (g, x) => geluBackward(g, x.t(), "tanh") },
+    { name: "far tails", inputs: [{ shape: [4] }, { shape: [4], values: [-12, -6, 6, 12] }], call: (g, x) => geluBackward(g, x) },
+    { name: "unknown approximation", inputs: [{ shape: [2] }, { shape: [2] }], call: (g, x) => geluBackward(g, x, "erf" as "none"), throws: { error: Error, message: /^geluBackward: approximate must be "none" or "tanh", got "erf"/ } },
+  ],
+});
+
+/**
+ * g · d gelu(x)/dx in one pass (torch.ops.aten.gelu_backward): the gradient of gelu, fused so a
+ * training step does not run the dozen elementwise ops of the composed formula.
+ */
+export function geluBackward(g: Tensor, x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
+  if (approximate !== "none" && approximate !== "tanh")
+    throw new ValueError(`geluBackward: approximate must be "none" or "tanh", got ${JSON.stringify(approximate)}`);
+  return runOp(geluBackwardOp, [g, x], { approximate });
+}
+
 const geluOp = unaryOp<{ approximate: "none" | "tanh" }>({
   name: "gelu",
   dtypes: FLOATS,
-  grad: (g, { inputs: [x], attrs }) => [attrs.approximate === "tanh" ? geluGradTanh(g, x) : geluGradExact(g, x)],
+  grad: (g, { inputs: [x], attrs }) => [geluBackward(g, x, attrs.approximate)],
   cases: [
     ...actCases((x) => gelu(x)),
     { name: "tanh 2-d", inputs: x1([3, 5]), call: (x) => gelu(x, "tanh") },

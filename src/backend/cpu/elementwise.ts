@@ -15,7 +15,7 @@ const UNARY = [
   "neg", "exp", "abs", "log", "log1p", "sqrt", "rsqrt", "square", "reciprocal", "sign", "sin", "cos", "tanh", "sigmoid",
   "erf", "floor", "ceil", "round", "relu", "leakyRelu", "elu", "gelu", "geluTanh", "silu", "softplus", "clamp", "logicalNot",
 ];
-const BINARY = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr", "logicalXor"];
+const BINARY = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "geluBackward", "geluTanhBackward", "eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr", "logicalXor"];
 const code = (list: string[], name: string) => list.indexOf(name);
 
 // These kernels write every output element (sliceBackward, which writes one block into zeros, does not).
@@ -56,6 +56,11 @@ function binary(op: string, dtypes: DType[]): void {
 
 for (const op of ["add", "sub", "mul", "maximum", "minimum"]) binary(op, FI);
 for (const op of ["div", "pow"]) binary(op, F);
+registerKernel<{ approximate: "none" | "tanh" }>("geluBackward", "cpu", F, ([g, x], [out], a) => {
+  if (out.ndim > MAX_DIMS) return refKernel("geluBackward", [g, x], [out], a);
+  putElementwise(code(BINARY, a.approximate === "tanh" ? "geluTanhBackward" : "geluBackward"), [g, x], out);
+  native.binary(g.storage.data, x.storage.data, out.storage.data);
+}, OVERWRITES);
 for (const op of ["eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr", "logicalXor"]) binary(op, FIB);
 
 // where(cond, a, b): registered by the dtype of a and b; the native loop only moves elements.

@@ -35,6 +35,7 @@ refUnary("exp", F, Math.exp);
 // ── unary math ────────────────────────────────────────────────────────────────────────────────
 const SQRT1_2 = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** Logistic function without overflow: exp is only taken of −|x|. */
 export function sigmoidOf(x: number): number {
@@ -83,6 +84,17 @@ refUnaryAttrs<{ approximate: "none" | "tanh" }>("gelu", F, ({ approximate }) =>
     ? (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
     : // NOTE: x·Φ(x) = ½x·erfc(−x/√2); writing 1 + erf(x/√2) would cancel for large negative x.
       (x) => 0.5 * x * erfc(-x * SQRT1_2),
+);
+registerKernel<{ approximate: "none" | "tanh" }>("geluBackward", "ref", F, ([g, x], [out], { approximate }) =>
+  mapBinary(g, x, out, approximate === "tanh"
+    ? (gv, xv) => {
+        const x2 = xv * xv;
+        const t = Math.tanh(SQRT_2_OVER_PI * xv * (1 + 0.044715 * x2));
+        return gv * (0.5 * (1 + t) + 0.5 * SQRT_2_OVER_PI * xv * (1 - t * t) * (1 + 3 * 0.044715 * x2));
+      }
+    : // Φ(x) as ½·erfc(−x/√2), accurate in the left tail; φ(x) = e^(−x²/2)/√(2π).
+      (gv, xv) => gv * (0.5 * erfc(-xv * SQRT1_2) + xv * Math.exp(-0.5 * xv * xv) * INV_SQRT_2PI),
+  ),
 );
 refUnary("silu", F, (x) => x * sigmoidOf(x));
 // NOTE: log1p(exp(βx))/β is evaluated only below the threshold, where exp cannot overflow.
