@@ -391,5 +391,8 @@ case("fakeQuantize › per tensor int8, STE", [U(3, 5, lo=-10, hi=10)], lambda x
 case("fakeQuantize › asymmetric uint8", [U(4, 4, lo=-3, hi=3)], lambda x: torch.fake_quantize_per_tensor_affine(x, 0.015625, 100, 0, 255))
 case("fakeQuantize › per channel int4", [U(3, 4, lo=-2, hi=2), V([0.25, 0.125, 0.5])],
      lambda x, s: torch.fake_quantize_per_channel_affine(x, s.float(), torch.zeros(3, dtype=torch.int32), 0, -8, 7), nograd=(1,))
+case("geluBackward › exact", [U(3, 5), U(3, 5, lo=-4, hi=4)], lambda g, x: torch.ops.aten.gelu_backward(g, x))
+case("geluBackward › tanh", [U(3, 5), U(3, 5, lo=-4, hi=4)], lambda g, x: torch.ops.aten.gelu_backward(g, x, approximate="tanh"))
+case("geluBackward › far tails", [U(4), V([-12.0, -6.0, 6.0, 12.0])], lambda g, x: torch.ops.aten.gelu_backward(g, x))
 
 write("ops.json", CASES)

@@ -424,3 +424,6 @@ def("int4Linear › group 64, one row", ([x, p, s, z]) => ig.int4Linear(x, p.to(
 def("fakeQuantize › per tensor int8, STE", ([x]) => ig.fakeQuantize(x, 0.0625, 0, -127, 127));
 def("fakeQuantize › asymmetric uint8", ([x]) => ig.fakeQuantize(x, 0.015625, 100, 0, 255));
 def("fakeQuantize › per channel int4", ([x, s]) => ig.fakeQuantize(x, s.reshape(3, 1), 0, -8, 7));
+def("geluBackward › exact", ([g, x]) => ig.geluBackward(g, x));
+def("geluBackward › tanh", ([g, x]) => ig.geluBackward(g, x, "tanh"));
+def("geluBackward › far tails", ([g, x]) => ig.geluBackward(g, x));
