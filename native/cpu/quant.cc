@@ -34,7 +34,8 @@ namespace {
 // so the activations go in offset by 128 (a ^ 0x80 = a + 128 as u8, prepared once per row by
 // offset_row) and each weight row's 128·Σ_k w[k] is taken off the sums:
 // Σ (a + 128)·w − 128·Σ w = Σ a·w, exactly. K tails are masked loads (zero bytes add nothing).
-constexpr bool kOffsetA = true;
+// VNNI builds offset the activations (kVnni) and run the packed tiles and gemv8 below.
+constexpr bool kVnni = true;
 /**
  * acc + Σ of 4-byte products of u8 a and s8 b (vpdpbusd). Inline assembly with the accumulator tied:
  * GCC 12 copies the accumulator of _mm512_dpbusd_epi32 through a spare register on every call, and
@@ -48,7 +49,7 @@ inline __m512i dpbusd(__m512i acc, __m512i a, __m512i b) {
 // Fewer than kPackMinM rows (generation, batch 1): no packing (it would read W twice); each row
 // runs against 8 weight rows at a time, W read in place with masked K tails, the 8 sums of Σ (a+128)·w
 // and of Σ 128·w (the compensation, from the same loaded bytes) reduced together by an hadd tree.
-constexpr int MR = 4, NR = 4;  // (the dot-tile path of the other ISAs; unused here)
+constexpr int MR = 4, NR = 4;  // MR bounds gemv8's rows (M < kPackMinM ≤ MR); the dot tiles are not built here
 template <int MR_, int NR_>
 void dot_tile(const int8_t* const* a, const int8_t* const* w, int64_t K, int32_t* out, int64_t ldo);
 
@@ -104,7 +105,6 @@ inline void offset_row(int8_t* q, int64_t K) {
 // with no horizontal sums and aligned loads whatever K is (row-major rows of K = 784 straddle cache
 // lines, which halved the dot-product tiles' speed). Each A row is read 3 bytes past 4·⌊K/4⌋ + 3
 // within its group: callers leave ≥ 3 readable bytes after the last row; W's zero padding cancels them.
-constexpr bool kPacked = true;
 constexpr int PMR = 6;
 constexpr int64_t kPackMinM = 4;
 
@@ -195,7 +195,7 @@ inline void packed_tile_any(int r, int np, const int8_t* a, int64_t lda, const i
 }
 #elif defined(__AVX2__)
 #define QUANT_ISA "avx2"
-constexpr bool kOffsetA = false;
+constexpr bool kVnni = false;
 constexpr int MR = 4, NR = 2;
 constexpr int KSTEP = 32;
 inline int32_t hsum8(__m256i v) {
@@ -234,7 +234,7 @@ inline void dot_tile(const int8_t* const* a, const int8_t* const* w, int64_t K, 
 }
 #else
 #define QUANT_ISA "portable"
-constexpr bool kOffsetA = false;
+constexpr bool kVnni = false;
 constexpr int MR = 4, NR = 2;
 template <int MR, int NR>
 inline void dot_tile(const int8_t* const* a, const int8_t* const* w, int64_t K, int32_t* out, int64_t ldo) {
@@ -250,7 +250,6 @@ inline void dot_tile(const int8_t* const* a, const int8_t* const* w, int64_t K, 
 #if !(defined(__AVX512VNNI__) && defined(__AVX512BW__))
 inline void offset_row(int8_t*, int64_t) {}
 inline void gemv8(const int8_t*, const int8_t*, int, int64_t, int32_t*) {}
-constexpr bool kPacked = false;
 constexpr int PMR = 1;
 constexpr int64_t kPackMinM = 0;
 inline void pack_panels(const int8_t*, int64_t, int, int8_t*, int32_t*) {}
@@ -265,7 +264,7 @@ inline void tile_any(int mr, int nr, const int8_t* const* a, const int8_t* const
 }
 
 /**
- * C [M, N] = A·Wᵀ over int8 rows: A row i at a + i·lda, W row j at w + j·K. With kOffsetA (VNNI)
+ * C [M, N] = A·Wᵀ over int8 rows: A row i at a + i·lda, W row j at w + j·K. With kVnni
  * the rows of A hold a + 128 (offset_row); the packed tiles and gemv8 take 128·Σ W[j] off.
  * `epilogue(i0, i1, j0, j1, acc, ldacc)` consumes each finished block of int32 sums. Threads split
  * the columns (weights), so each thread streams its own part of W once per block of rows.
@@ -274,7 +273,7 @@ template <class Epi>
 void int8_gemm(int64_t M, int64_t N, int64_t K, const int8_t* a, int64_t lda, const int8_t* w, Epi&& epilogue) {
   constexpr int64_t NB = 64;  // columns per task: 64·K bytes of W stay in L2 while the rows pass
   const int64_t ntasks = (N + NB - 1) / NB;
-  if constexpr (kPacked) {
+  if constexpr (kVnni) {
     if (M >= kPackMinM) {
       const int64_t Kg = (K + 3) / 4;
       parallel_for(ntasks, 1, [&](int64_t t0, int64_t t1) {
@@ -345,7 +344,7 @@ void int8_gemm_binding(const Napi::CallbackInfo& info) {
   int32_t* C = array_arg<int32_t>(info, 2, coff + M * N);
   if (!C || M == 0 || N == 0) return;
   A += aoff, B += boff, C += coff;
-  if (kOffsetA) {
+  if (kVnni) {
     int8_t* qa = qscratch(size_t(M * K) + 64);  // + 64: the packed tiles read ≤ 3 bytes past the last row
     std::memcpy(qa, A, size_t(M * K));
     offset_row(qa, M * K);
@@ -415,7 +414,7 @@ void int8_linear_binding(const Napi::CallbackInfo& info) {
   parallel_for(R, std::max<int64_t>(1, 16384 / std::max<int64_t>(K, 1)), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
       xs[size_t(r)] = quantize_row(X + r * K, K, istat, sstat, qa + r * K);
-      if (kOffsetA) offset_row(qa + r * K, K);
+      if (kVnni) offset_row(qa + r * K, K);
     }
   });
   int8_gemm(R, N, K, qa, K, Wq, [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1, const int32_t* acc, int64_t ld) {

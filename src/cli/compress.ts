@@ -343,7 +343,7 @@ function lmValidation(o: Options, card: Record<string, unknown>, tokenizer: ingo
  * Mean next-token cross-entropy over up to LM_VAL_WINDOWS consecutive, non-overlapping windows of
  * the model's context (one shorter window when the text is shorter than that), in eval mode.
  */
-export function lmValLoss(model: ingot.models.GPT, ids: Int32Array, windows = LM_VAL_WINDOWS): number {
+function lmValLoss(model: ingot.models.GPT, ids: Int32Array, windows = LM_VAL_WINDOWS): number {
   const T = Math.min(model.config.blockSize, ids.length - 1);
   const n = Math.max(1, Math.min(windows, Math.floor((ids.length - 1) / T)));
   const wasTraining = model.training;
@@ -385,10 +385,12 @@ async function compressGpt(o: Options, card: Record<string, unknown>, log: Log, 
     compress.removePruning(compress.magnitudePrune(model, { sparsity: o.fraction!, scope: o.scope }));
     parameters = { sparsity: o.fraction, scope: o.scope };
   }
-  const lat = latencies(ingot.models.loadGPT(o.dir).model, m, x);
+  // The source is loaded again (pruning and quantization changed `model` in place) for both timing and val loss.
+  const source = ingot.models.loadGPT(o.dir).model;
+  const lat = latencies(source, m, x);
   const after = { w: compress.countWeights(m) };
   const val = lmValidation(o, card, tokenizer);
-  const metricBefore = val ? lmValLoss(ingot.models.loadGPT(o.dir).model, val.ids) : null;
+  const metricBefore = val ? lmValLoss(source, val.ids) : null;
   const metricAfter = val ? lmValLoss(m as ingot.models.GPT, val.ids) : null;
   const { gpt: _gpt, architecture: _a, ...extra } = config;
   const lineage = [...((card.compression as unknown[]) ?? []), { method: o.method, parameters, source: resolve(o.dir), command: o.command, date: new Date().toISOString() }];
