@@ -1,8 +1,9 @@
 // Is seed 001 §4.4's MNIST MLP result (Flatten → Dense 128 relu → Dense 10 softmax, Adam 1e-3,
 // 5 epochs of batch 32) a property of Ingot or of the model? Trains it with Ingot's `ingot train
-// mnist-mlp` code path for seeds 0..K-1 and with TensorFlow.js Keras (wasm backend) for K runs on
-// the same data, and prints both test-accuracy distributions. Not a test: minutes of CPU.
-//   npm run build && INGOT_DATA=../shared/data node bench/mnist-accuracy.mjs [K] [--tfjs-only|--ingot-only]
+// mnist-mlp` code path for seeds 0..K-1, with TensorFlow.js Keras (wasm backend) for K runs and with
+// PyTorch (bench/peers/torch_mnist_accuracy.py, Keras's initialisation and Adam epsilon) for seeds
+// 0..K-1 on the same data, and prints the test-accuracy distributions. Not a test: minutes of CPU.
+//   npm run build && INGOT_DATA=../shared/data node bench/mnist-accuracy.mjs [K] [--ingot-only|--tfjs-only|--torch-only]
 import { execFileSync } from "node:child_process";
 import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
@@ -12,7 +13,8 @@ import "@tensorflow/tfjs-backend-wasm";
 import * as ig from "../dist/src/index.js";
 
 const K = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 5);
-const only = process.argv.find((a) => a.startsWith("--") && a.endsWith("-only"));
+const only = process.argv.find((a) => a.startsWith("--") && a.endsWith("-only"))?.slice(2, -5);
+const runs = (name) => !only || only === name;
 const stats = (xs) => {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
@@ -21,7 +23,7 @@ const stats = (xs) => {
 
 const result = { model: "seed 001 §4.4 MLP 784-128-10, Adam 1e-3, 5 epochs, batch 32", date: new Date().toISOString(), cpu: cpus()[0]?.model, command: `node bench/mnist-accuracy.mjs ${process.argv.slice(2).join(" ")}`.trim() };
 
-if (only !== "--tfjs-only") {
+if (runs("ingot")) {
   const accs = [];
   const out = mkdtempSync(join(tmpdir(), "ingot-mnist-acc-"));
   for (let seed = 0; seed < K; seed++) {
@@ -33,7 +35,7 @@ if (only !== "--tfjs-only") {
   result.ingot = { accuracies: accs, ...stats(accs) };
 }
 
-if (only !== "--ingot-only") {
+if (runs("tfjs")) {
   await tf.setBackend("wasm");
   const { train, test } = ig.loadMnist();
   const toX = (s) => tf.tensor(Float32Array.from(s.images.dataSync(), (v) => v / 255), [s.images.shape[0], 28, 28]);
@@ -59,6 +61,15 @@ if (only !== "--ingot-only") {
     model.dispose();
   }
   result.tfjs = { backend: "wasm", version: tf.version.tfjs, accuracies: accs, ...stats(accs) };
+}
+if (runs("torch")) {
+  const python = process.env.PYTHON ?? "/usr/bin/python3";
+  const seeds = Array.from({ length: K }, (_, i) => String(i));
+  const lines = execFileSync(python, ["bench/peers/torch_mnist_accuracy.py", ...seeds], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n");
+  const rows = lines.map((l) => JSON.parse(l));
+  for (const r of rows) console.log(`torch seed ${r.seed}: test_accuracy ${r.test_accuracy} (${r.seconds} s)`);
+  const accs = rows.map((r) => r.test_accuracy);
+  result.torch = { version: execFileSync(python, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" }).trim(), threads: 1, accuracies: accs, ...stats(accs) };
 }
 console.log(JSON.stringify(result));
 if (!only) writeFileSync("bench/results/mnist-accuracy.json", JSON.stringify(result, null, 2) + "\n");
