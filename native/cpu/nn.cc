@@ -192,6 +192,62 @@ void cross_entropy_backward_binding(const Napi::CallbackInfo& info) {
   });
 }
 
+#if defined(__GNUC__)
+typedef float lnf8 __attribute__((vector_size(32)));
+typedef double lnd8 __attribute__((vector_size(64)));
+inline lnd8 ln_load(const float* p) {
+  lnf8 v;
+  std::memcpy(&v, p, sizeof v);
+  return __builtin_convertvector(v, lnd8);
+}
+inline lnd8 ln_splat(double x) { return lnd8{x, x, x, x, x, x, x, x}; }
+inline double ln_hsum(lnd8 a) { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
+#endif
+
+/** Σ (x − μ)² over p[0..n), in double: 8 lanes (the compiler may not reorder a scalar double sum). */
+inline double sum_sq_dev_f32(const float* p, int64_t n, double mu) {
+  double s = 0;
+  int64_t j = 0;
+#if defined(__GNUC__)
+  lnd8 acc = ln_splat(0);
+  const lnd8 vmu = ln_splat(mu);
+  for (; j + 8 <= n; j += 8) {
+    const lnd8 d = ln_load(p + j) - vmu;
+    acc += d * d;
+  }
+  s = ln_hsum(acc);
+#endif
+  for (; j < n; j++) {
+    const double d = double(p[j]) - mu;
+    s += d * d;
+  }
+  return s;
+}
+
+/** The row sums of layerNorm's backward, in double: Σ ĝ and Σ ĝ·x̂, ĝ = g·w (w may be null), x̂ = (x − μ)·rs. */
+inline void ln_backward_sums(const float* g, const float* x, const float* w, int64_t n, double mu, double rs, double* sg, double* sgx) {
+  double a = 0, b = 0;
+  int64_t j = 0;
+#if defined(__GNUC__)
+  lnd8 va = ln_splat(0), vb = ln_splat(0);
+  const lnd8 vmu = ln_splat(mu), vrs = ln_splat(rs);
+  for (; j + 8 <= n; j += 8) {
+    const lnd8 xh = (ln_load(x + j) - vmu) * vrs;
+    const lnd8 gh = w ? ln_load(g + j) * ln_load(w + j) : ln_load(g + j);
+    va += gh;
+    vb += gh * xh;
+  }
+  a = ln_hsum(va), b = ln_hsum(vb);
+#endif
+  for (; j < n; j++) {
+    const double xh = (double(x[j]) - mu) * rs;
+    const double gh = w ? double(g[j]) * w[j] : double(g[j]);
+    a += gh;
+    b += gh * xh;
+  }
+  *sg = a, *sgx = b;
+}
+
 // layerNorm(x, y, mean, rstd, weight?, bias?): P = [rows, n, eps, hasWeight, hasBias]; all contiguous.
 void layer_norm_binding(const Napi::CallbackInfo& info) {
   Params p = params(info);
@@ -213,11 +269,7 @@ void layer_norm_binding(const Napi::CallbackInfo& info) {
       float* yr = y + r * n;
       const double mu = sum_f32(xr, n) / double(n);
       // NOTE: two passes (Σ(x−μ)²) rather than E[x²]−μ², which cancels catastrophically.
-      double ss = 0;
-      for (int64_t j = 0; j < n; j++) {
-        const double d = double(xr[j]) - mu;
-        ss += d * d;
-      }
+      const double ss = sum_sq_dev_f32(xr, n, mu);
       const double rs = 1.0 / std::sqrt(ss / double(n) + eps);
       mean[r] = float(mu);
       rstd[r] = float(rs);
@@ -256,13 +308,10 @@ void layer_norm_backward_binding(const Napi::CallbackInfo& info) {
       const float* xr = x + r * n;
       const double mu = mean[r], rs = rstd[r];
       // dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = g·w and x̂ = (x − μ)·rstd.
-      double sg = 0, sgx = 0;
-      for (int64_t j = 0; j < n; j++) {
-        const double xh = (double(xr[j]) - mu) * rs;
-        const double gh = w ? double(gr[j]) * w[j] : double(gr[j]);
-        sg += gh;
-        sgx += gh * xh;
-        pw[j] += double(gr[j]) * xh;
+      double sg, sgx;
+      ln_backward_sums(gr, xr, w, n, mu, rs, &sg, &sgx);
+      for (int64_t j = 0; j < n; j++) {  // no reduction: vectorizes as it is
+        pw[j] += double(gr[j]) * ((double(xr[j]) - mu) * rs);
         pb[j] += gr[j];
       }
       const double a = sg / double(n), bq = sgx / double(n);

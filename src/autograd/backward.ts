@@ -1,10 +1,10 @@
 // Reverse-mode differentiation over the recorded nodes. Gradients of leaves accumulate in `.grad`;
 // the graph's saved tensors are released afterwards unless `retainGraph` is set.
-import { AutogradError, shapeStr, shapesEqual, type Tensor } from "../tensor/index.js";
+import { AutogradError, shapeStr, shapesEqual, Tensor } from "../tensor/index.js";
 import { noGrad } from "./grad-mode.js";
 import { Node } from "./node.js";
 import { firePostAccumulateGradHooks, leafHookTracker } from "./hooks.js";
-import { add, onesLike } from "../ops/index.js";
+import { add, add_, onesLike, zeros } from "../ops/index.js";
 import { profilerHooks } from "../profiler/hooks.js";
 
 export interface BackwardOptions {
@@ -43,16 +43,34 @@ function runBackward(root: Tensor, gradient: Tensor | undefined, opts: BackwardO
     const order = topoOrder(root.gradFn as Node);
     const hooks = leafHookTracker(order); // post-accumulate-grad hooks (./hooks.ts), null when none
     const grads = new Map<Node, Tensor>();
+    // Sums this backward allocated itself: nothing else refers to them, so later contributions are
+    // added in place (PyTorch's InputBuffer does the same) instead of allocating a new sum each time.
+    const owned = new Set<Tensor>();
+    const accumulate = (n: Node, gi: Tensor): void => {
+      const prev = grads.get(n);
+      if (!prev) grads.set(n, gi);
+      else if (owned.has(prev)) add_(prev, gi);
+      else {
+        const sum = add(prev, gi);
+        owned.add(sum);
+        grads.set(n, sum);
+      }
+    };
     grads.set(root.gradFn as Node, seed);
     for (const node of order) {
       const g = grads.get(node);
       grads.delete(node);
+      owned.delete(g as Tensor);
       if (!g) continue;
       if (node.released)
         throw new AutogradError(
           `backward: the graph through '${node.name}' was already freed by an earlier backward; pass {retainGraph: true} to the first backward`,
         );
       const range = profilerHooks.range;
+      if (node.gradRegion && scatterInto(node, g, grads, owned, range)) {
+        if (!opts.retainGraph) node.release();
+        continue;
+      }
       const inGrads = range === null ? node.rule(g, node) : range("backward", `${node.name}.backward`, () => node.rule(g, node));
       node.inputs.forEach((inp, i) => {
         const raw = inGrads[i];
@@ -62,11 +80,8 @@ function runBackward(root: Tensor, gradient: Tensor | undefined, opts: BackwardO
           throw new AutogradError(
             `backward: gradient rule of '${node.name}' returned shape ${shapeStr(gi.shape)} for an input of shape ${shapeStr(inp.shape)} (an Ingot bug; please report)`,
           );
-        if (inp.gradFn) {
-          const n = inp.gradFn as Node;
-          const prev = grads.get(n);
-          grads.set(n, prev ? add(prev, gi) : gi);
-        } else {
+        if (inp.gradFn) accumulate(inp.gradFn as Node, gi);
+        else {
           accumulateLeaf(inp, gi, handed, gradient);
           hooks?.accumulated(inp);
         }
@@ -75,6 +90,35 @@ function runBackward(root: Tensor, gradient: Tensor | undefined, opts: BackwardO
     }
     hooks?.finish();
   });
+}
+
+/**
+ * A scatter-shaped gradient (slice: g belongs in one region of zeros shaped like the input) added
+ * straight into the input's accumulated gradient: the accumulator is allocated once, zero-filled,
+ * and every slice of it (q, k and v of one projection) adds its part in place, where the rule would
+ * allocate a full-size tensor per slice and a full-size sum per pair. Returns false, and backward
+ * runs the rule, when the input is a leaf or the region is not one contiguous block.
+ */
+function scatterInto(node: Node, g: Tensor, grads: Map<Node, Tensor>, owned: Set<Tensor>, range: typeof profilerHooks.range): boolean {
+  const inp = node.inputs[0];
+  if (node.inputs.length !== 1 || !inp.requiresGrad || !inp.gradFn) return false;
+  const n = inp.gradFn as Node;
+  const prev = grads.get(n);
+  const acc = prev && owned.has(prev) ? prev : null;
+  // Whether the region is one block of a contiguous accumulator depends on shapes only: a contiguous
+  // descriptor over the input's storage answers it without allocating (no element is touched).
+  if (!node.gradRegion!(acc ?? new Tensor(inp.storage, inp.shape), node).isContiguous()) return false;
+  const run = () => {
+    const target = acc ?? (prev ? prev.clone() : zeros(inp.shape, { dtype: inp.dtype }));
+    if (!acc) {
+      owned.add(target);
+      grads.set(n, target);
+    }
+    add_(node.gradRegion!(target, node), g);
+  };
+  if (range === null) run();
+  else range("backward", `${node.name}.backward`, run);
+  return true;
 }
 
 /**

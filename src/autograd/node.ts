@@ -9,6 +9,8 @@ export interface GradContext<A = any> {
 }
 
 export type GradRule<A = any> = (g: Tensor, ctx: GradContext<A>) => (Tensor | null | undefined)[];
+/** The view of `acc` (shaped like the op's one input) that the output's gradient is added into. */
+export type GradRegion<A = any> = (acc: Tensor, ctx: GradContext<A>) => Tensor;
 
 export class Node<A = any> implements GradNode, GradContext<A> {
   released = false;
@@ -18,6 +20,8 @@ export class Node<A = any> implements GradNode, GradContext<A> {
     public inputs: Tensor[],
     public outputs: Tensor[],
     public attrs: A,
+    /** Set for scatter-shaped gradients (slice): see OpDef.gradRegion. */
+    readonly gradRegion?: GradRegion<A>,
   ) {}
 
   /** Drops the saved tensors (the graph is freed after backward unless retainGraph). */

@@ -1,5 +1,5 @@
-// In-place updates (the kernel writes into the first input): copy_, and the helpers optimizers use.
-import { broadcastShapes, shapeStr, ShapeError, type Tensor } from "../tensor/index.js";
+// In-place updates (the kernel writes into the first input): copy_, add_, and the helpers optimizers use.
+import { broadcastShapes, DTypeError, isFloatDType, shapeStr, ShapeError, type Tensor } from "../tensor/index.js";
 import { defineOp, runInplace } from "./op.js";
 import { method, type TensorLike, asTensor } from "./util.js";
 import { to } from "./view.js";
@@ -8,6 +8,8 @@ declare module "../tensor/tensor.js" {
   interface Tensor {
     /** Writes src's values (broadcast, converted to this dtype) into this tensor; returns this. */
     copy_(src: TensorLike): Tensor;
+    /** Adds src (broadcast, converted to this dtype) into this tensor; returns this. */
+    add_(src: TensorLike): Tensor;
   }
 }
 
@@ -26,4 +28,28 @@ export function copy_(dst: Tensor, src: TensorLike): Tensor {
   return runInplace(copyInto, [dst, to(asTensor(src, dst), dst.dtype)], {});
 }
 
+const addInto = defineOp<{}>({
+  name: "add_",
+  meta([dst, src]) {
+    const s = broadcastShapes("add_", dst.shape, src.shape);
+    if (shapeStr(s) !== shapeStr(dst.shape))
+      throw new ShapeError(`add_: a source of shape ${shapeStr(src.shape)} cannot be broadcast to the destination's ${shapeStr(dst.shape)}`);
+    return [];
+  },
+});
+
+/**
+ * dst ← dst + src (src broadcast and converted to dst's dtype), in place, like torch's `add_`; as
+ * there, a float source into an integer tensor is an error.
+ * dst must be contiguous (it may be a contiguous view, e.g. one block of a larger tensor); src must
+ * not overlap dst except element for element.
+ */
+export function add_(dst: Tensor, src: TensorLike): Tensor {
+  const s = asTensor(src, dst);
+  if (isFloatDType(s.dtype) && !isFloatDType(dst.dtype))
+    throw new DTypeError(`add_: a ${s.dtype} source cannot be added in place into a ${dst.dtype} tensor (the sum would not fit its dtype); use add(), which promotes, or convert the source first`);
+  return runInplace(addInto, [dst, to(s, dst.dtype)], {});
+}
+
 method("copy_", copy_);
+method("add_", add_);

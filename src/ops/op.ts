@@ -17,7 +17,7 @@ import {
 import { findKernel, requireKernel } from "../backend/registry.js";
 import { getBackend } from "../backend/current.js";
 import { isGradEnabled } from "../autograd/grad-mode.js";
-import { Node, type GradRule } from "../autograd/node.js";
+import { Node, type GradRegion, type GradRule } from "../autograd/node.js";
 import type { OpCase } from "./cases.js";
 import { profilerHooks } from "../profiler/hooks.js";
 
@@ -40,6 +40,12 @@ export interface OpDef<A = any> {
   kernelDType?(inputs: Tensor[], attrs: A): DType;
   /** Gradient of the first output w.r.t. each input, written with other ops. */
   grad?: GradRule<A>;
+  /**
+   * For one-input ops whose gradient is g scattered into zeros of the input's shape (slice): the
+   * region of `acc` (a contiguous tensor of the input's shape) that g lands in, as a view. Backward
+   * then adds g into an accumulator in place instead of materializing the scattered gradient.
+   */
+  gradRegion?: GradRegion<A>;
   /** Composite ops: the op written with other ops, used when the backend has no fused kernel. */
   decompose?(inputs: Tensor[], attrs: A): Tensor;
   /** View ops: the new shape/strides/offset over the input's storage (no kernel, no copy). */
@@ -129,7 +135,7 @@ function dispatchMulti<A>(op: OpDef<A>, inputs: Tensor[], attrs: A): Tensor[] {
   }
   const out = outputs[0];
   if (needGrad && op.grad && isFloatDType(out.dtype)) {
-    out.gradFn = new Node(op.name, op.grad, inputs, outputs, attrs);
+    out.gradFn = new Node(op.name, op.grad, inputs, outputs, attrs, op.gradRegion);
     out.requiresGrad = true;
   }
   return outputs;

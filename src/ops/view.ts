@@ -204,6 +204,8 @@ const sliceOp: OpDef<SliceAttrs> = defineOp<SliceAttrs>({
     return { shape, strides, offset: x.offset + a.start * x.strides[a.dim] };
   },
   grad: (g, { inputs: [x], attrs }) => [runOp(sliceBackwardOp, [g], { ...attrs, inShape: x.shape as number[] })],
+  // Backward adds g into this slice of the input's accumulated gradient (q, k, v of one packed projection).
+  gradRegion: (acc, { attrs }) => runOp(sliceOp, [acc], attrs),
 });
 
 /** Scatters a slice's gradient into zeros of the input's shape (the adjoint of slice). */

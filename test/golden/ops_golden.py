@@ -394,5 +394,7 @@ case("fakeQuantize › per channel int4", [U(3, 4, lo=-2, hi=2), V([0.25, 0.125,
 case("geluBackward › exact", [U(3, 5), U(3, 5, lo=-4, hi=4)], lambda g, x: torch.ops.aten.gelu_backward(g, x))
 case("geluBackward › tanh", [U(3, 5), U(3, 5, lo=-4, hi=4)], lambda g, x: torch.ops.aten.gelu_backward(g, x, approximate="tanh"))
 case("geluBackward › far tails", [U(4), V([-12.0, -6.0, 6.0, 12.0])], lambda g, x: torch.ops.aten.gelu_backward(g, x))
+case("add_ › broadcast row", [U(2, 3), U(3)], lambda dst, src: dst.detach().clone().add_(src.detach()), grad=False)
+case("add_ › int32", [torch.tensor([1, -2, 3, 0], dtype=torch.int32), torch.tensor([5, 7, -9, 0], dtype=torch.int32)], lambda dst, src: dst.clone().add_(src), grad=False)
 
 write("ops.json", CASES)

@@ -129,3 +129,68 @@ test("leaf gradients never alias each other or the caller's gradient", () => {
   ig.noGrad(() => z.grad!.copy_(ig.tensor([9, 9])));
   assert.deepEqual(up.toArray(), [1, 1]);
 });
+
+// Backward adds slice gradients into one accumulator in place and adds third and later contributions
+// in place (src/autograd/backward.ts): each case is checked against finite differences, on every
+// order of slice and ordinary contributions, with a contiguous and a strided region.
+test("slices of one tensor (q, k, v of a packed projection) get their gradients right", () => {
+  const x = ig.randn([2, 3, 12], { dtype: "float64", generator: new ig.Generator(5) }).requiresGrad_(true);
+  const w = ig.randn([12, 3 * 12], { dtype: "float64", generator: new ig.Generator(6) }).requiresGrad_(true);
+  const f = (x: ig.Tensor, w: ig.Tensor) => {
+    const qkv = x.matmul(w).view(2, 3, 3, 2, 6).permute(2, 0, 3, 1, 4); // (3, B, H, T, D)
+    const q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
+    return q.matmul(k.transpose(-2, -1)).softmax(-1).matmul(v);
+  };
+  const r = ig.gradcheck(f, [x, w]);
+  assert.ok(r.ok, `worst ${r.worst}`);
+});
+
+test("slice gradients mixed with ordinary ones, in either order, and strided slices", () => {
+  const x = ig.randn([4, 6], { dtype: "float64", generator: new ig.Generator(7) }).requiresGrad_(true);
+  const cases: [string, (x: ig.Tensor) => ig.Tensor][] = [
+    ["ordinary first", (x) => { const y = x.mul(3); return y.exp().sum().add(y.slice(0, 0, 2).pow(2).sum()).add(y.slice(0, 2, 4).sin().sum()); }],
+    ["slices first", (x) => { const y = x.mul(3); return y.slice(0, 1, 3).pow(2).sum().add(y.slice(0, 0, 1).cos().sum()).add(y.tanh().sum()); }],
+    ["overlapping slices", (x) => { const y = x.tanh(); return y.slice(0, 0, 3).mul(y.slice(0, 1, 4)).sum().add(y.slice(0, 1, 2).exp().sum()); }],
+    ["strided region (dim 1)", (x) => { const y = x.mul(2); return y.slice(1, 0, 3).pow(2).sum().add(y.slice(1, 2, 6, 2).exp().sum()).add(y.sum()); }],
+    ["three ordinary contributions", (x) => { const y = x.sin(); return y.mul(y).add(y.exp()).sum().add(y.pow(3).sum()); }],
+  ];
+  for (const [name, f] of cases) {
+    const r = ig.gradcheck(f, [x]);
+    assert.ok(r.ok, `${name}: worst ${r.worst}`);
+  }
+});
+
+test("a gradient handed to two inputs is not changed by later accumulation into one of them", () => {
+  const x = ig.tensor([0.5, -1, 2], { dtype: "float64", requiresGrad: true });
+  const p = x.mul(2), q = x.mul(5);
+  // add hands the same upstream gradient to p and q; p then gets two more contributions.
+  const loss = p.add(q).sum().add(p.pow(2).sum()).add(p.exp().sum());
+  loss.backward();
+  const xs = [0.5, -1, 2];
+  const expected = xs.map((v) => 2 * (1 + 2 * (2 * v) + Math.exp(2 * v)) + 5);
+  (x.grad!.toArray() as number[]).forEach((g, i) => assert.ok(Math.abs(g - expected[i]) < 1e-12, `${g} vs ${expected[i]}`));
+  // The same with a slice of p adding into the shared gradient, the slice visited before or after add.
+  for (const sliceFirst of [false, true]) {
+    x.grad = null;
+    const p2 = x.mul(2), q2 = x.mul(5);
+    const both = p2.add(q2).sum(), part = p2.slice(0, 0, 2).exp().sum();
+    (sliceFirst ? part.add(both) : both.add(part)).backward();
+    const want = xs.map((v, i) => 2 * (1 + (i < 2 ? Math.exp(2 * v) : 0)) + 5);
+    (x.grad!.toArray() as number[]).forEach((g, i) => assert.ok(Math.abs(g - want[i]) < 1e-12, `slice ${sliceFirst ? "first" : "last"}: ${g} vs ${want[i]}`));
+  }
+});
+
+test("add_ adds in place with broadcasting, on contiguous blocks only", () => {
+  const a = ig.arange(0, 6).reshape(2, 3).to("float32");
+  const before = a;
+  a.add_(ig.tensor([10, 20, 30]));
+  assert.equal(a, before);
+  assert.deepEqual(a.toArray(), [[10, 21, 32], [13, 24, 35]]);
+  a.select(0, 1).add_(1); // a contiguous block of a larger tensor
+  assert.deepEqual(a.toArray(), [[10, 21, 32], [14, 25, 36]]);
+  assert.throws(() => a.t().add_(1), ig.ShapeError);
+  assert.throws(() => a.add_(ig.ones([3, 3])), (e: Error) => e instanceof ig.ShapeError && /add_/.test(e.message));
+  const p = ig.tensor([1, 2], { requiresGrad: true });
+  assert.throws(() => p.add_(1), (e: Error) => e instanceof ig.AutogradError && /noGrad/.test(e.message));
+  assert.throws(() => ig.tensor([1, 2], { dtype: "int32" }).add_(ig.tensor([0.5, 1])), (e: Error) => e instanceof ig.DTypeError && /add_/.test(e.message));
+});

@@ -362,6 +362,7 @@ def("linspace › one step", () => ig.linspace(0.5, 1, 1, { dtype: "float64" }))
 def("eye › 2x4", () => ig.eye(2, 4, { dtype: "float64" }));
 def("full › float64", () => ig.full([2, 3], 1.5, { dtype: "float64" }));
 for (const key of ["copy_ › broadcast row", "copy_ › float into int32 truncates"]) def(key, ([dst, src]) => ig.copy_(dst, src));
+for (const key of ["add_ › broadcast row", "add_ › int32"]) def(key, ([dst, src]) => ig.add_(dst.clone(), src));
 
 // ---------------------------------------------------------------- special values: zeros, infinities, NaN, masking
 for (const key of ["log › zero and negative", "sqrt › zero and negative", "rsqrt › zero", "reciprocal › zero", "exp › infinities and NaN", "tanh › infinities", "sigmoid › infinities and NaN", "erf › infinities", "relu › NaN", "leakyRelu › NaN", "elu › NaN", "softplus › NaN", "abs › NaN"])

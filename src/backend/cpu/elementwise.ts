@@ -55,6 +55,12 @@ function binary(op: string, dtypes: DType[]): void {
 }
 
 for (const op of ["add", "sub", "mul", "maximum", "minimum"]) binary(op, FI);
+// In place: dst (inputs[0], contiguous) ← dst + src; the native loop reads each element before writing it.
+registerKernel("add_", "cpu", FI, ([dst, src]) => {
+  if (dst.ndim > MAX_DIMS) return refKernel("add_", [dst, src], [], {});
+  putElementwise(code(BINARY, "add"), [dst, src], dst);
+  native.binary(dst.storage.data, src.storage.data, dst.storage.data);
+});
 for (const op of ["div", "pow"]) binary(op, F);
 registerKernel<{ approximate: "none" | "tanh" }>("geluBackward", "cpu", F, ([g, x], [out], a) => {
   if (out.ndim > MAX_DIMS) return refKernel("geluBackward", [g, x], [out], a);

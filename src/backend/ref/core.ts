@@ -1,7 +1,7 @@
 // Reference kernels for copies, casts and the adjoint of slicing.
 import type { Tensor } from "../../tensor/index.js";
 import { registerKernel } from "../registry.js";
-import { forEachOffset, mapUnary } from "./iter.js";
+import { forEachOffset, mapBinary, mapUnary } from "./iter.js";
 
 const PLAIN = ["float32", "float64", "int32", "bool", "int8", "uint8"] as const;
 
@@ -29,3 +29,5 @@ registerKernel(
 
 // In place: dst (inputs[0]) ← src broadcast to dst's shape.
 registerKernel("copy_", "ref", PLAIN, ([dst, src]) => mapUnary(src, dst, (v) => v));
+// dst is also the output: mapBinary reads each element before it writes it.
+registerKernel("add_", "ref", ["float32", "float64", "int32"], ([dst, src]) => mapBinary(dst, src, dst, (a, b) => a + b));
