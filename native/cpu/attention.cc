@@ -248,18 +248,21 @@ void sdpa_forward_binding(const Napi::CallbackInfo& info) {
       mask_scores(a, b, h, i0, rows, n, s, Sp);
       for (int64_t r = 0; r < rows; r++) {
         float* sr = s + r * Sp;
-        float mx = max_f32(sr, n);
+        // A causal row sees keys [0, i]: the rest of the block row is −∞, so its weights are 0.
+        const int64_t ni = a.causal ? std::min(n, i0 + r + 1) : n;
+        float mx = max_f32(sr, ni);
         // NOTE: shift by the row max; with every key masked (max −∞) shift by 0, as ref.
         if (mx == INFINITY || mx == -INFINITY) mx = 0.0f;
-        for (int64_t j = 0; j < n; j++) sr[j] = exp_f(sr[j] - mx);
-        const double sum = sum_f32(sr, n);
+        for (int64_t j = 0; j < ni; j++) sr[j] = exp_f(sr[j] - mx);
+        const double sum = sum_f32(sr, ni);
         const int64_t row = bh * T + i0 + r;
         lse[row] = float(double(mx) + std::log(sum));
         if (sum == 0)  // every key masked: NaN weights and outputs, as PyTorch
           for (int64_t j = 0; j < n; j++) sr[j] = NAN;
         else {
           const float inv = float(1.0 / sum);
-          for (int64_t j = 0; j < n; j++) sr[j] *= inv;
+          for (int64_t j = 0; j < ni; j++) sr[j] *= inv;
+          for (int64_t j = ni; j < n; j++) sr[j] = 0.0f;
         }
         if (a.has_keep) apply_keep(a, b, h, i0 + r, sr, n);
       }
@@ -335,8 +338,11 @@ void sdpa_backward_binding(const Napi::CallbackInfo& info) {
         float* pr = pb + r * Sp;
         float* dr = ds + r * Sp;
         const float l = L[bh * T + i];
-        // NOTE: P rebuilt from the saved log-sum-exp: no second max/sum pass.
-        for (int64_t j = 0; j < n; j++) pr[j] = exp_f(pr[j] - l);
+        // NOTE: P rebuilt from the saved log-sum-exp: no second max/sum pass. Keys past a causal
+        // row's diagonal have P = 0 (and so dS = 0) without an exp.
+        const int64_t ni = a.causal ? std::min(n, i + 1) : n;
+        for (int64_t j = 0; j < ni; j++) pr[j] = exp_f(pr[j] - l);
+        for (int64_t j = ni; j < n; j++) pr[j] = 0.0f;
         if (a.has_keep) {
           const uint8_t* kk = a.keep + a.kp.at(b, h, i, 0);
           for (int64_t j = 0; j < n; j++) {
