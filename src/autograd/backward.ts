@@ -5,6 +5,7 @@ import { noGrad } from "./grad-mode.js";
 import { Node } from "./node.js";
 import { firePostAccumulateGradHooks, leafHookTracker } from "./hooks.js";
 import { add, add_, onesLike, zeros } from "../ops/index.js";
+import { beginBufferTracking, endBufferTracking, recycleBuffer } from "../tensor/dtype.js";
 import { profilerHooks } from "../profiler/hooks.js";
 
 export interface BackwardOptions {
@@ -31,7 +32,16 @@ function runBackward(root: Tensor, gradient: Tensor | undefined, opts: BackwardO
     );
   if (gradient && !shapesEqual(gradient.shape, root.shape))
     throw new AutogradError(`backward: gradient has shape ${shapeStr(gradient.shape)} but the output has shape ${shapeStr(root.shape)}`);
-  noGrad(() => {
+  const born = beginBufferTracking();
+  try {
+    noGrad(() => backwardFrom(root, gradient, opts, born));
+  } finally {
+    endBufferTracking();
+  }
+}
+
+function backwardFrom(root: Tensor, gradient: Tensor | undefined, opts: BackwardOptions, born: Set<ArrayBuffer> | null): void {
+  {
     // Gradients carry the dtype of the tensor they belong to (PyTorch casts the seed and every edge).
     const seed = gradient ? gradient.to(root.dtype) : onesLike(root);
     const handed = new Set<Tensor>();
@@ -43,20 +53,26 @@ function runBackward(root: Tensor, gradient: Tensor | undefined, opts: BackwardO
     const order = topoOrder(root.gradFn as Node);
     const hooks = leafHookTracker(order); // post-accumulate-grad hooks (./hooks.ts), null when none
     const grads = new Map<Node, Tensor>();
+    const life = new Lifetimes(born);
+    const put = (n: Node, t: Tensor): void => {
+      grads.set(n, t);
+      life.hold(t);
+    };
     // Sums this backward allocated itself: nothing else refers to them, so later contributions are
     // added in place (PyTorch's InputBuffer does the same) instead of allocating a new sum each time.
     const owned = new Set<Tensor>();
     const accumulate = (n: Node, gi: Tensor): void => {
       const prev = grads.get(n);
-      if (!prev) grads.set(n, gi);
+      if (!prev) put(n, gi);
       else if (owned.has(prev)) add_(prev, gi);
       else {
         const sum = add(prev, gi);
         owned.add(sum);
-        grads.set(n, sum);
+        put(n, sum);
+        life.drop(prev);
       }
     };
-    grads.set(root.gradFn as Node, seed);
+    put(root.gradFn as Node, seed);
     for (const node of order) {
       const g = grads.get(node);
       grads.delete(node);
@@ -67,11 +83,14 @@ function runBackward(root: Tensor, gradient: Tensor | undefined, opts: BackwardO
           `backward: the graph through '${node.name}' was already freed by an earlier backward; pass {retainGraph: true} to the first backward`,
         );
       const range = profilerHooks.range;
-      if (node.gradRegion && scatterInto(node, g, grads, owned, range)) {
+      if (node.gradRegion && scatterInto(node, g, grads, owned, life, range)) {
         if (!opts.retainGraph) node.release();
+        life.drop(g);
         continue;
       }
       const inGrads = range === null ? node.rule(g, node) : range("backward", `${node.name}.backward`, () => node.rule(g, node));
+      // Held while they are handed out: one may be g itself, a view of it, or go to two inputs.
+      for (const raw of inGrads) if (raw) life.hold(raw);
       node.inputs.forEach((inp, i) => {
         const raw = inGrads[i];
         if (!raw || !inp.requiresGrad) return;
@@ -83,13 +102,54 @@ function runBackward(root: Tensor, gradient: Tensor | undefined, opts: BackwardO
         if (inp.gradFn) accumulate(inp.gradFn as Node, gi);
         else {
           accumulateLeaf(inp, gi, handed, gradient);
+          life.pin(inp.grad!);
           hooks?.accumulated(inp);
         }
       });
+      for (const raw of inGrads) if (raw) life.drop(raw);
+      life.drop(g);
       if (!opts.retainGraph) node.release();
     }
     hooks?.finish();
-  });
+  }
+}
+
+/**
+ * Reference counts of the buffers behind the gradients backward holds (graph slots, rule results
+ * being handed out). A gradient whose buffer was allocated during this backward, that no slot
+ * holds any more and that never became a leaf's .grad is dead: nothing outside the engine ever saw
+ * it (rules are pure and run under noGrad), so its buffer goes back to the allocator for reuse
+ * (tensor/dtype.ts). Buffers from before the backward (the user's gradient, forward activations a
+ * rule passed through) are never taken: recycleBuffer accepts only the ones born since it began.
+ */
+class Lifetimes {
+  private readonly refs = new Map<ArrayBuffer, number>();
+  private readonly pinned = new Set<ArrayBuffer>();
+  constructor(private readonly born: Set<ArrayBuffer> | null) {}
+
+  hold(t: Tensor): void {
+    if (this.born === null) return;
+    const b = t.storage.data.buffer as ArrayBuffer;
+    this.refs.set(b, (this.refs.get(b) ?? 0) + 1);
+  }
+
+  /** Releases one hold; the buffer is handed back when it was the last and the buffer qualifies. */
+  drop(t: Tensor): void {
+    if (this.born === null) return;
+    const b = t.storage.data.buffer as ArrayBuffer;
+    const n = (this.refs.get(b) ?? 0) - 1;
+    if (n > 0) {
+      this.refs.set(b, n);
+      return;
+    }
+    this.refs.delete(b);
+    if (!this.pinned.has(b) && this.born.has(b)) recycleBuffer(t.storage.data);
+  }
+
+  /** A leaf's .grad: the user owns it from now on. */
+  pin(t: Tensor): void {
+    if (this.born !== null) this.pinned.add(t.storage.data.buffer as ArrayBuffer);
+  }
 }
 
 /**
@@ -99,7 +159,7 @@ function runBackward(root: Tensor, gradient: Tensor | undefined, opts: BackwardO
  * allocate a full-size tensor per slice and a full-size sum per pair. Returns false, and backward
  * runs the rule, when the input is a leaf or the region is not one contiguous block.
  */
-function scatterInto(node: Node, g: Tensor, grads: Map<Node, Tensor>, owned: Set<Tensor>, range: typeof profilerHooks.range): boolean {
+function scatterInto(node: Node, g: Tensor, grads: Map<Node, Tensor>, owned: Set<Tensor>, life: Lifetimes, range: typeof profilerHooks.range): boolean {
   const inp = node.inputs[0];
   if (node.inputs.length !== 1 || !inp.requiresGrad || !inp.gradFn) return false;
   const n = inp.gradFn as Node;
@@ -113,6 +173,8 @@ function scatterInto(node: Node, g: Tensor, grads: Map<Node, Tensor>, owned: Set
     if (!acc) {
       owned.add(target);
       grads.set(n, target);
+      life.hold(target);
+      if (prev) life.drop(prev);
     }
     add_(node.gradRegion!(target, node), g);
   };

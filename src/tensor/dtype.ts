@@ -79,7 +79,82 @@ export function promoteTypes(a: DType, b: DType): DType {
 /** Allocates zeroed storage for n logical elements of a dtype. */
 export function allocArray(dtype: DType, n: number): TypedArray {
   const info = dtypeInfo(dtype);
-  return new info.array(info.storageLength(n));
+  const len = info.storageLength(n);
+  const bytes = len * info.array.BYTES_PER_ELEMENT;
+  const reused = bytes >= UNINIT_MIN_BYTES ? takeRecycled(bytes) : undefined;
+  if (reused) return new info.array(reused, 0, len).fill(0);
+  const arr = new info.array(len);
+  if (born !== null && bytes >= UNINIT_MIN_BYTES) born.add(arr.buffer as ArrayBuffer);
+  return arr;
+}
+
+// ── Buffer recycling ───────────────────────────────────────────────────────────────────────────
+// Memory a kernel writes is fastest when it is still in cache, as PyTorch's caching allocator
+// ensures; a fresh ArrayBuffer is cold and adds to the external memory that makes V8 collect.
+// Ingot cannot know when an arbitrary tensor dies, but backward can for the gradients it creates
+// and consumes (src/autograd/backward.ts): it hands those buffers back here, and the next
+// allocations of the same byte size (later in backward, the optimizer, the next forward) reuse
+// them. Only buffers born during that backward and referenced by nothing but the engine qualify.
+
+const POOL_MAX_BYTES = 256 * 1024 * 1024;
+const pool = new Map<number, ArrayBuffer[]>();
+let pooledBytes = 0;
+let born: Set<ArrayBuffer> | null = null;
+let recycling = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.INGOT_RECYCLE !== "0";
+
+function takeRecycled(bytes: number): ArrayBuffer | undefined {
+  const list = pool.get(bytes);
+  const buf = list?.pop();
+  if (buf === undefined) return undefined;
+  pooledBytes -= bytes;
+  born?.add(buf); // reborn: it may be recycled again by the backward that is running
+  return buf;
+}
+
+/**
+ * Starts recording the buffers allocated from now on (backward calls this first) and returns the
+ * set; `endBufferTracking` stops it. Null when recycling is off (INGOT_RECYCLE=0).
+ */
+export function beginBufferTracking(): Set<ArrayBuffer> | null {
+  if (!recycling) return null;
+  born = new Set();
+  return born;
+}
+
+export function endBufferTracking(): void {
+  born = null;
+}
+
+/**
+ * Hands back a buffer that nothing references any more (its caller guarantees it: see
+ * backward.ts). Only whole, tracked buffers are taken. With poisoning on, it is filled with NaN
+ * bytes at once, so that a wrong hand-back shows up in any test that reads the old tensor.
+ */
+export function recycleBuffer(a: TypedArray): void {
+  const buf = a.buffer as ArrayBuffer;
+  if (born === null || !born.has(buf) || a.byteOffset !== 0 || a.byteLength !== buf.byteLength) return;
+  born.delete(buf);
+  const bytes = buf.byteLength;
+  if (pooledBytes + bytes > POOL_MAX_BYTES) return;
+  if (poison) new Uint8Array(buf).fill(0xff);
+  let list = pool.get(bytes);
+  if (!list) pool.set(bytes, (list = []));
+  list.push(buf);
+  pooledBytes += bytes;
+}
+
+/** Turns buffer recycling on or off (default on; INGOT_RECYCLE=0 starts it off) and empties the pool; returns the previous setting. */
+export function setBufferRecycling(on: boolean): boolean {
+  const prev = recycling;
+  recycling = on;
+  pool.clear();
+  pooledBytes = 0;
+  return prev;
+}
+
+/** Bytes held for reuse now (tests, the profiler). */
+export function recycledBytes(): number {
+  return pooledBytes;
 }
 
 // Below this size a zero-filled typed array costs no more than an uninitialized one.
@@ -102,11 +177,14 @@ export function allocArrayUninit(dtype: DType, n: number): TypedArray {
   const len = info.storageLength(n);
   const bytes = len * info.array.BYTES_PER_ELEMENT;
   let arr: TypedArray;
-  if (allocUnsafeSlow === undefined || bytes < UNINIT_MIN_BYTES) arr = new info.array(len);
+  const reused = bytes >= UNINIT_MIN_BYTES ? takeRecycled(bytes) : undefined;
+  if (reused) arr = new info.array(reused, 0, len);
+  else if (allocUnsafeSlow === undefined || bytes < UNINIT_MIN_BYTES) arr = new info.array(len);
   else {
     const buf = allocUnsafeSlow(bytes);
     arr = new info.array(buf.buffer as ArrayBuffer, buf.byteOffset, len);
   }
+  if (born !== null && bytes >= UNINIT_MIN_BYTES) born.add(arr.buffer as ArrayBuffer);
   if (poison) {
     if (info.isFloat && info.computable) arr.fill(NaN);
     else new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength).fill(0x5a);
