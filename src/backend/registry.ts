@@ -41,8 +41,13 @@ const kernels = new Map<string, KernelEntry>();
 
 const key = (op: string, backend: string, dtype: DType) => `${op}\u0000${backend}\u0000${dtype}`;
 
+// findKernel's answers by op, backend and dtype: nested maps keyed by the (interned) name strings,
+// so a dispatch builds and hashes no key string. Cleared whenever a kernel or backend is registered.
+const resolved = new Map<string, Map<string, Map<DType, KernelEntry | null>>>();
+
 export function registerBackend(info: BackendInfo): void {
   backends.set(info.name, info);
+  resolved.clear();
 }
 
 export function getBackendInfo(name: string): BackendInfo | undefined {
@@ -56,10 +61,21 @@ export function registeredBackends(): string[] {
 /** Registers `fn` as the kernel of `op` on `backend` for each dtype listed. */
 export function registerKernel<A>(op: string, backend: string, dtypes: readonly DType[], fn: Kernel<A>, opts: KernelOptions = {}): void {
   for (const d of dtypes) kernels.set(key(op, backend, d), { fn, contiguous: opts.contiguous ?? false, overwrites: opts.overwrites ?? false, backend });
+  resolved.clear();
 }
 
 /** The kernel for (op, backend, dtype), following declared inheritance; undefined when none. */
 export function findKernel(op: string, backend: string, dtype: DType): KernelEntry | undefined {
+  let byBackend = resolved.get(op);
+  if (!byBackend) resolved.set(op, (byBackend = new Map()));
+  let byDType = byBackend.get(backend);
+  if (!byDType) byBackend.set(backend, (byDType = new Map()));
+  let k = byDType.get(dtype);
+  if (k === undefined) byDType.set(dtype, (k = lookup(op, backend, dtype) ?? null));
+  return k ?? undefined;
+}
+
+function lookup(op: string, backend: string, dtype: DType): KernelEntry | undefined {
   let b: string | undefined = backend;
   while (b) {
     const k = kernels.get(key(op, b, dtype));
