@@ -14,6 +14,7 @@ Commands:
   train <recipe>   train a recipe (mnist-mlp, cnn, regression-mlp, lenet300, char-gpt) and save the model folder
   eval <modelDir>  compute a saved model's test metrics again, as its card.json records them
   generate <dir>   continue a prompt with a GPT model folder (--prompt TEXT, sampling options, --stream)
+  import gpt2 <hfDir>  convert a Hugging Face GPT-2 folder (config.json + model.safetensors) into a GPT folder (--out DIR)
   serve <modelDir>...  serve model folders over HTTP: predict, OpenAI-compatible completions, metrics
   info [modelDir]  the backend in use and its kernels; with a folder: its layers, parameters and files
   pretrain mlm     masked-LM pretraining of a BERT on a folder of text (--corpus DIR)
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, string> = {
   train: "./train.js",
   eval: "./eval.js",
   generate: "./generate.js",
+  import: "./import.js",
   compress: "./compress.js",
   serve: "./serve.js",
   pretrain: "./pretrain.js",

@@ -6,3 +6,4 @@ export * from "./gpt-io.js";
 export * from "./bert.js";
 export * from "./bert-io.js";
 export * from "./seq2seq.js";
+export * from "./gpt2-import.js";
