@@ -13,30 +13,27 @@ declare module "../tensor/tensor.js" {
   }
 }
 
-const copyInto = defineOp<{}>({
-  name: "copy_",
-  meta([dst, src]) {
-    const s = broadcastShapes("copy_", dst.shape, src.shape);
-    if (shapeStr(s) !== shapeStr(dst.shape))
-      throw new ShapeError(`copy_: a source of shape ${shapeStr(src.shape)} cannot be broadcast to the destination's ${shapeStr(dst.shape)}`);
-    return [];
-  },
-});
+/** An in-place op `name` whose source is broadcast to the destination's shape (no outputs). */
+function broadcastInto(name: string) {
+  return defineOp<{}>({
+    name,
+    meta([dst, src]) {
+      const s = broadcastShapes(name, dst.shape, src.shape);
+      if (shapeStr(s) !== shapeStr(dst.shape))
+        throw new ShapeError(`${name}: a source of shape ${shapeStr(src.shape)} cannot be broadcast to the destination's ${shapeStr(dst.shape)}`);
+      return [];
+    },
+  });
+}
+
+const copyInto = broadcastInto("copy_");
 
 /** dst ← src (broadcast, converted to dst's dtype), in place. */
 export function copy_(dst: Tensor, src: TensorLike): Tensor {
   return runInplace(copyInto, [dst, to(asTensor(src, dst), dst.dtype)], {});
 }
 
-const addInto = defineOp<{}>({
-  name: "add_",
-  meta([dst, src]) {
-    const s = broadcastShapes("add_", dst.shape, src.shape);
-    if (shapeStr(s) !== shapeStr(dst.shape))
-      throw new ShapeError(`add_: a source of shape ${shapeStr(src.shape)} cannot be broadcast to the destination's ${shapeStr(dst.shape)}`);
-    return [];
-  },
-});
+const addInto = broadcastInto("add_");
 
 /**
  * dst ← dst + src (src broadcast and converted to dst's dtype), in place, like torch's `add_`; as
