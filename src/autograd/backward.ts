@@ -32,86 +32,84 @@ function runBackward(root: Tensor, gradient: Tensor | undefined, opts: BackwardO
     );
   if (gradient && !shapesEqual(gradient.shape, root.shape))
     throw new AutogradError(`backward: gradient has shape ${shapeStr(gradient.shape)} but the output has shape ${shapeStr(root.shape)}`);
-  const born = beginBufferTracking();
+  const tracking = beginBufferTracking();
   try {
-    noGrad(() => backwardFrom(root, gradient, opts, born));
+    noGrad(() => backwardFrom(root, gradient, opts, tracking));
   } finally {
     endBufferTracking();
   }
 }
 
-function backwardFrom(root: Tensor, gradient: Tensor | undefined, opts: BackwardOptions, born: Set<ArrayBuffer> | null): void {
-  {
-    // Gradients carry the dtype of the tensor they belong to (PyTorch casts the seed and every edge).
-    const seed = gradient ? gradient.to(root.dtype) : onesLike(root);
-    const handed = new Set<Tensor>();
-    if (!root.gradFn) {
-      accumulateLeaf(root, seed, handed, gradient);
-      firePostAccumulateGradHooks(root);
-      return;
-    }
-    const order = topoOrder(root.gradFn as Node);
-    const hooks = leafHookTracker(order); // post-accumulate-grad hooks (./hooks.ts), null when none
-    const grads = new Map<Node, Tensor>();
-    const life = new Lifetimes(born);
-    const put = (n: Node, t: Tensor): void => {
-      grads.set(n, t);
-      life.hold(t);
-    };
-    // Sums this backward allocated itself: nothing else refers to them, so later contributions are
-    // added in place (PyTorch's InputBuffer does the same) instead of allocating a new sum each time.
-    const owned = new Set<Tensor>();
-    const accumulate = (n: Node, gi: Tensor): void => {
-      const prev = grads.get(n);
-      if (!prev) put(n, gi);
-      else if (owned.has(prev)) add_(prev, gi);
-      else {
-        const sum = add(prev, gi);
-        owned.add(sum);
-        put(n, sum);
-        life.drop(prev);
-      }
-    };
-    put(root.gradFn as Node, seed);
-    for (const node of order) {
-      const g = grads.get(node);
-      grads.delete(node);
-      owned.delete(g as Tensor);
-      if (!g) continue;
-      if (node.released)
-        throw new AutogradError(
-          `backward: the graph through '${node.name}' was already freed by an earlier backward; pass {retainGraph: true} to the first backward`,
-        );
-      const range = profilerHooks.range;
-      if (node.gradRegion && scatterInto(node, g, grads, owned, life, range)) {
-        if (!opts.retainGraph) node.release();
-        life.drop(g);
-        continue;
-      }
-      const inGrads = range === null ? node.rule(g, node) : range("backward", `${node.name}.backward`, () => node.rule(g, node));
-      // Held while they are handed out: one may be g itself, a view of it, or go to two inputs.
-      for (const raw of inGrads) if (raw) life.hold(raw);
-      node.inputs.forEach((inp, i) => {
-        const raw = inGrads[i];
-        if (!raw || !inp.requiresGrad) return;
-        const gi = raw.dtype === inp.dtype ? raw : raw.to(inp.dtype);
-        if (!shapesEqual(gi.shape, inp.shape))
-          throw new AutogradError(
-            `backward: gradient rule of '${node.name}' returned shape ${shapeStr(gi.shape)} for an input of shape ${shapeStr(inp.shape)} (an Ingot bug; please report)`,
-          );
-        if (inp.gradFn) accumulate(inp.gradFn as Node, gi);
-        else {
-          accumulateLeaf(inp, gi, handed, gradient);
-          life.pin(inp.grad!);
-          hooks?.accumulated(inp);
-        }
-      });
-      for (const raw of inGrads) if (raw) life.drop(raw);
-      life.drop(g);
-      if (!opts.retainGraph) node.release();
-    }
-    hooks?.finish();
+function backwardFrom(root: Tensor, gradient: Tensor | undefined, opts: BackwardOptions, tracking: boolean): void {
+  // Gradients carry the dtype of the tensor they belong to (PyTorch casts the seed and every edge).
+  const seed = gradient ? gradient.to(root.dtype) : onesLike(root);
+  const handed = new Set<Tensor>();
+  if (!root.gradFn) {
+    accumulateLeaf(root, seed, handed, gradient);
+    firePostAccumulateGradHooks(root);
+    return;
   }
+  const order = topoOrder(root.gradFn as Node);
+  const hooks = leafHookTracker(order); // post-accumulate-grad hooks (./hooks.ts), null when none
+  const grads = new Map<Node, Tensor>();
+  const life = new Lifetimes(tracking);
+  const put = (n: Node, t: Tensor): void => {
+    grads.set(n, t);
+    life.hold(t);
+  };
+  // Sums this backward allocated itself: nothing else refers to them, so later contributions are
+  // added in place (PyTorch's InputBuffer does the same) instead of allocating a new sum each time.
+  const owned = new Set<Tensor>();
+  const accumulate = (n: Node, gi: Tensor): void => {
+    const prev = grads.get(n);
+    if (!prev) put(n, gi);
+    else if (owned.has(prev)) add_(prev, gi);
+    else {
+      const sum = add(prev, gi);
+      owned.add(sum);
+      put(n, sum);
+      life.drop(prev);
+    }
+  };
+  put(root.gradFn as Node, seed);
+  for (const node of order) {
+    const g = grads.get(node);
+    grads.delete(node);
+    owned.delete(g as Tensor);
+    if (!g) continue;
+    if (node.released)
+      throw new AutogradError(
+        `backward: the graph through '${node.name}' was already freed by an earlier backward; pass {retainGraph: true} to the first backward`,
+      );
+    const range = profilerHooks.range;
+    if (node.gradRegion && scatterInto(node, g, grads, owned, life, range)) {
+      if (!opts.retainGraph) node.release();
+      life.drop(g);
+      continue;
+    }
+    const inGrads = range === null ? node.rule(g, node) : range("backward", `${node.name}.backward`, () => node.rule(g, node));
+    // Held while they are handed out: one may be g itself, a view of it, or go to two inputs.
+    for (const raw of inGrads) if (raw) life.hold(raw);
+    node.inputs.forEach((inp, i) => {
+      const raw = inGrads[i];
+      if (!raw || !inp.requiresGrad) return;
+      const gi = raw.dtype === inp.dtype ? raw : raw.to(inp.dtype);
+      if (!shapesEqual(gi.shape, inp.shape))
+        throw new AutogradError(
+          `backward: gradient rule of '${node.name}' returned shape ${shapeStr(gi.shape)} for an input of shape ${shapeStr(inp.shape)} (an Ingot bug; please report)`,
+        );
+      if (inp.gradFn) accumulate(inp.gradFn as Node, gi);
+      else {
+        accumulateLeaf(inp, gi, handed, gradient);
+        life.pin(inp.grad!);
+        hooks?.accumulated(inp);
+      }
+    });
+    for (const raw of inGrads) if (raw) life.drop(raw);
+    life.drop(g);
+    if (!opts.retainGraph) node.release();
+  }
+  hooks?.finish();
 }
 
 /**
@@ -121,21 +119,22 @@ function backwardFrom(root: Tensor, gradient: Tensor | undefined, opts: Backward
  * it (rules are pure and run under noGrad), so its buffer goes back to the allocator for reuse
  * (tensor/dtype.ts). Buffers from before the backward (the user's gradient, forward activations a
  * rule passed through) are never taken: recycleBuffer accepts only the ones born since it began.
+ * Inert when recycling is off.
  */
 class Lifetimes {
   private readonly refs = new Map<ArrayBuffer, number>();
   private readonly pinned = new Set<ArrayBuffer>();
-  constructor(private readonly born: Set<ArrayBuffer> | null) {}
+  constructor(private readonly on: boolean) {}
 
   hold(t: Tensor): void {
-    if (this.born === null) return;
+    if (!this.on) return;
     const b = t.storage.data.buffer as ArrayBuffer;
     this.refs.set(b, (this.refs.get(b) ?? 0) + 1);
   }
 
   /** Releases one hold; the buffer is handed back when it was the last and the buffer qualifies. */
   drop(t: Tensor): void {
-    if (this.born === null) return;
+    if (!this.on) return;
     const b = t.storage.data.buffer as ArrayBuffer;
     const n = (this.refs.get(b) ?? 0) - 1;
     if (n > 0) {
@@ -143,12 +142,12 @@ class Lifetimes {
       return;
     }
     this.refs.delete(b);
-    if (!this.pinned.has(b) && this.born.has(b)) recycleBuffer(t.storage.data);
+    if (!this.pinned.has(b)) recycleBuffer(t.storage.data);
   }
 
   /** A leaf's .grad: the user owns it from now on. */
   pin(t: Tensor): void {
-    if (this.born !== null) this.pinned.add(t.storage.data.buffer as ArrayBuffer);
+    if (this.on) this.pinned.add(t.storage.data.buffer as ArrayBuffer);
   }
 }
 
@@ -165,17 +164,20 @@ function scatterInto(node: Node, g: Tensor, grads: Map<Node, Tensor>, owned: Set
   const n = inp.gradFn as Node;
   const prev = grads.get(n);
   const acc = prev && owned.has(prev) ? prev : null;
-  // Whether the region is one block of a contiguous accumulator depends on shapes only: a contiguous
-  // descriptor over the input's storage answers it without allocating (no element is touched).
-  if (!node.gradRegion!(acc ?? new Tensor(inp.storage, inp.shape), node).isContiguous()) return false;
+  // Whether the region is one block of a contiguous accumulator depends on shapes only: without an
+  // accumulator yet, a contiguous descriptor over the input's storage answers it (no element is touched).
+  const region = node.gradRegion!(acc ?? new Tensor(inp.storage, inp.shape), node);
+  if (!region.isContiguous()) return false;
   const run = () => {
-    const target = acc ?? (prev ? prev.clone() : zeros(inp.shape, { dtype: inp.dtype }));
-    if (!acc) {
-      owned.add(target);
-      grads.set(n, target);
-      life.hold(target);
-      if (prev) life.drop(prev);
+    if (acc) {
+      add_(region, g);
+      return;
     }
+    const target = prev ? prev.clone() : zeros(inp.shape, { dtype: inp.dtype });
+    owned.add(target);
+    grads.set(n, target);
+    life.hold(target);
+    if (prev) life.drop(prev);
     add_(node.gradRegion!(target, node), g);
   };
   if (range === null) run();

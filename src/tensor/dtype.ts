@@ -112,13 +112,13 @@ function takeRecycled(bytes: number): ArrayBuffer | undefined {
 }
 
 /**
- * Starts recording the buffers allocated from now on (backward calls this first) and returns the
- * set; `endBufferTracking` stops it. Null when recycling is off (INGOT_RECYCLE=0).
+ * Starts recording the buffers allocated from now on (backward calls this first); false, and
+ * nothing is recorded, when recycling is off (INGOT_RECYCLE=0). `endBufferTracking` stops it.
  */
-export function beginBufferTracking(): Set<ArrayBuffer> | null {
-  if (!recycling) return null;
+export function beginBufferTracking(): boolean {
+  if (!recycling) return false;
   born = new Set();
-  return born;
+  return true;
 }
 
 export function endBufferTracking(): void {
