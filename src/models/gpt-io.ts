@@ -6,6 +6,7 @@ import { IngotError } from "../tensor/index.js";
 import { loadModelDir, saveModelDir, type SavedModel } from "../io/model-dir.js";
 import { loadTokenizer, type Tokenizer } from "../text/index.js";
 import { GPT, type GPTConfig } from "./gpt.js";
+import { skipInit } from "../nn/init.js";
 import { quantizationBlock, restoreQuantization } from "../compress/quantize.js";
 
 /** The name config.json's `architecture` field carries for a GPT folder. */
@@ -60,7 +61,7 @@ export function gptFromSaved(saved: SavedModel, dir: string, tokenizer: () => To
   const { config, weights, card } = saved;
   if (config.architecture !== GPT_ARCHITECTURE || typeof config.gpt !== "object" || config.gpt === null)
     throw new IngotError(`loadGPT: ${dir}/config.json is not a GPT folder (architecture is '${String(config.architecture)}', expected '${GPT_ARCHITECTURE}')`);
-  const model = new GPT(config.gpt as Partial<GPTConfig>);
+  const model = skipInit(() => new GPT(config.gpt as Partial<GPTConfig>)); // loadStateDict (strict) fills every weight
   if (config.quantization) restoreQuantization(model, config.quantization, `${dir}/config.json`);
   if (!("lm_head.weight" in weights)) weights["lm_head.weight"] = weights["transformer.wte.weight"];
   model.loadStateDict(weights);

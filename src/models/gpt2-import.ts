@@ -11,6 +11,7 @@ import { type DType, IngotError, shapeStr, type Tensor } from "../tensor/index.j
 import { loadSafetensors } from "../io/safetensors.js";
 import { loadTokenizer, type Tokenizer } from "../text/index.js";
 import { GPT, type GPTConfig } from "./gpt.js";
+import { skipInit } from "../nn/init.js";
 
 export interface ImportGPT2Options {
   /** The dtype of the model's parameters (default float32; float16/bfloat16 checkpoints are converted). */
@@ -97,7 +98,7 @@ export function importGPT2(dir: string, opts: ImportGPT2Options = {}): ImportedG
     fileShape[`transformer.${name}`] = t.shape;
     weights[`transformer.${name}`] = (CONV1D.test(name) && t.ndim === 2 ? t.t().contiguous() : t).to(dtype);
   }
-  const model = new GPT({ ...config, dtype });
+  const model = skipInit(() => new GPT({ ...config, dtype })); // every weight is loaded below
   const expected = model.stateDict();
   delete expected["lm_head.weight"]; // tied to transformer.wte.weight
   for (const key of Object.keys(weights)) if (!(key in expected)) unknown.push(key.slice("transformer.".length));

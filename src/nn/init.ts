@@ -18,13 +18,32 @@ export type Nonlinearity =
 
 export type FanMode = "fanIn" | "fanOut";
 
+let skipping = 0;
+
+/**
+ * Runs fn with every init function a no-op (tensors keep their zeros, the generator is not
+ * advanced), like torch.nn.utils.skip_init or transformers' no_init_weights: for modules built only
+ * to receive loaded weights (loadGPT, importGPT2), whose random init would be thrown away — for
+ * GPT-2's 124 M parameters that init takes tens of seconds.
+ */
+export function skipInit<T>(fn: () => T): T {
+  skipping++;
+  try {
+    return fn();
+  } finally {
+    skipping--;
+  }
+}
+
 /** Writes `values` (row-major, float64) into t in place. */
 function fill(t: Tensor, values: Float64Array): Tensor {
+  if (skipping) return t;
   noGrad(() => copy_(t, tensor(values, { dtype: t.dtype, shape: [...t.shape] })));
   return t;
 }
 
 function draw(t: Tensor, f: (g: Generator) => number, g: Generator): Tensor {
+  if (skipping) return t;
   const v = new Float64Array(t.size);
   for (let i = 0; i < v.length; i++) v[i] = f(g);
   return fill(t, v);
@@ -112,6 +131,7 @@ export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, genera
 
 /** Fills t with `value`. */
 export function constant_(t: Tensor, value: number): Tensor {
+  if (skipping) return t;
   noGrad(() => copy_(t, value));
   return t;
 }
@@ -178,7 +198,7 @@ export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
  */
 export function orthogonal_(t: Tensor, gain = 1, generator: Generator = defaultGenerator): Tensor {
   if (t.ndim < 2) throw new ValueError(`orthogonal_: only tensors with 2 or more dimensions are supported, got shape ${shapeStr(t.shape)}`);
-  if (t.size === 0) return t;
+  if (t.size === 0 || skipping) return t;
   const rows = t.shape[0];
   const cols = t.size / rows;
   const a = new Float64Array(rows * cols);

@@ -504,3 +504,17 @@ test("a small MLP trains with SGD on a synthetic regression (loss goes down)", (
   }
   assert.ok(last < 0.25 * first, `loss ${first} → ${last}`);
 });
+
+test("init.skipInit: init functions leave tensors as they are and draw nothing; loadGPT still gets every weight", () => {
+  const { init } = ig.nn;
+  ig.manualSeed(11);
+  const expected = ig.randn([3]).toArray();
+  ig.manualSeed(11);
+  const lin = init.skipInit(() => new ig.nn.Linear(4, 3));
+  assert.ok((lin.weight.dataSync() as Float32Array).every((v) => v === 0), "no random draw was written");
+  const t = ig.ones([2, 2]);
+  init.skipInit(() => [init.normal_(t), init.constant_(t, 5), init.eye_(t), init.orthogonal_(t)]);
+  assert.deepEqual(t.toArray(), [[1, 1], [1, 1]]);
+  assert.deepEqual(ig.randn([3]).toArray(), expected, "the generator was not advanced");
+  assert.ok((new ig.nn.Linear(4, 3).weight.dataSync() as Float32Array).some((v) => v !== 0), "init works again afterwards");
+});
