@@ -48,6 +48,9 @@ export function gpt2Config(cfg: Record<string, unknown>, where = "config.json"):
   if (eps !== 1e-5) throw bad(`layer_norm_epsilon ${String(eps)} is not supported; GPT's LayerNorms use 1e-5`);
   if (cfg.scale_attn_weights === false) throw bad("scale_attn_weights false is not supported; GPT scales attention by 1/√head_dim");
   if (cfg.scale_attn_by_inverse_layer_idx === true) throw bad("scale_attn_by_inverse_layer_idx is not supported");
+  if (cfg.reorder_and_upcast_attn === true) throw bad("reorder_and_upcast_attn is not supported");
+  if (cfg.tie_word_embeddings === false) throw bad("tie_word_embeddings false is not supported; GPT ties the output head to the token embedding, as GPT-2 does");
+  if (cfg.add_cross_attention === true) throw bad("add_cross_attention is not supported; GPT has no cross-attention");
   if (nEmbd % nHead !== 0) throw bad(`n_embd ${nEmbd} is not divisible by n_head ${nHead}`);
   return { vocabSize: int("vocab_size"), blockSize: int("n_positions", "n_ctx"), nLayer: int("n_layer"), nHead, nEmbd, dropout: 0, bias: true, dtype: "float32" };
 }

@@ -1,6 +1,8 @@
 // models.BERT / BertForMaskedLM / BertForSequenceClassification against Hugging Face's BERT written with
 // plain torch ops (test/golden/bert.json from bert_golden.py: hidden states, pooled output, MLM logits,
-// loss and every gradient, classifier logits); padding masks; MLM masking; model folders.
+// loss and every gradient, classifier logits) and against transformers' own BertForMaskedLM /
+// BertForSequenceClassification on the same weights (test/golden/bert_transformers.json from
+// transformers_golden.py); padding masks; MLM masking; model folders.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -32,6 +34,8 @@ interface Golden {
   clsLoss: number;
 }
 const g = readGolden<Golden>("bert.json");
+type HfGolden = Pick<Golden, "hidden" | "pooled" | "mlmLogits" | "mlmLoss" | "mlmGrads" | "clsLogits" | "clsLoss"> & { versions: Record<string, string> };
+const hf = readGolden<HfGolden>("bert_transformers.json");
 
 function close(what: string, got: Tensor | number[], want: Arr | number[], atol: number, rtol = atol): void {
   const a = Array.isArray(got) ? got : [...(got.dataSync() as Float64Array)];
@@ -82,6 +86,26 @@ test("BertForSequenceClassification matches PyTorch: pooler ([CLS] → dense →
   close("pooled", m.bert.forward(fromArr(g.ids), inputs()).poolerOutput!, g.pooled, 1e-12, 1e-10);
   close("logits", out.logits, g.clsLogits, 1e-12, 1e-10);
   close("loss", [out.loss!.item()], [g.clsLoss], 1e-12, 1e-12);
+});
+
+test(`BERT matches transformers ${hf.versions.transformers} itself on bert.json's weights: states, logits, losses, every MLM gradient (float64)`, () => {
+  const m = new BertForMaskedLM({ ...g.config, dtype: "float64" });
+  load(m);
+  m.eval();
+  close("hidden", m.bert.forward(fromArr(g.ids), inputs()).lastHiddenState, hf.hidden, 1e-12, 1e-10);
+  const full = m.forward(fromArr(g.ids), { ...inputs(), labels: fromArr(g.labels), allLogits: true });
+  close("logits", full.logits, hf.mlmLogits, 1e-12, 1e-10);
+  close("loss", [full.loss!.item()], [hf.mlmLoss], 1e-12, 1e-12);
+  full.loss!.backward();
+  assert.deepEqual(Object.keys(hf.mlmGrads).sort(), m.namedParameters().map(([n]) => n).sort());
+  for (const [n, p] of m.namedParameters()) close(`grad of ${n}`, p.grad!, hf.mlmGrads[n], 1e-12, 1e-9);
+  const c = new BertForSequenceClassification({ ...g.config, dtype: "float64" }, g.numLabels);
+  load(c);
+  c.eval();
+  const out = c.forward(fromArr(g.ids), { ...inputs(), labels: fromArr(g.clsLabels) });
+  close("pooled", c.bert.forward(fromArr(g.ids), inputs()).poolerOutput!, hf.pooled, 1e-12, 1e-10);
+  close("classifier logits", out.logits, hf.clsLogits, 1e-12, 1e-10);
+  close("classifier loss", [out.loss!.item()], [hf.clsLoss], 1e-12, 1e-12);
 });
 
 test("BERT: padding does not change the real tokens' states; float32 follows float64", () => {

@@ -1,8 +1,11 @@
 // importGPT2: a Hugging Face GPT-2 folder (config.json + model.safetensors in HF's layout, Conv1D
-// weights [in, out], the old attention buffers) into models.GPT. The fixture test/golden/gpt2_hf/ is
-// written by test/golden/gpt2_hf_golden.py: a random small checkpoint and the logits of a plain-
-// PyTorch re-implementation of transformers' GPT2LMHeadModel forward (transformers itself is not
-// installable here). Also: the errors for folders that are not GPT-2 or not complete.
+// weights [in, out]) into models.GPT. Two fixtures:
+// - test/golden/gpt2_transformers/, written by transformers itself (test/golden/transformers_golden.py,
+//   run where transformers is installed): save_pretrained's folder of a small random GPT2LMHeadModel
+//   with its tokenizer, the float64 logits, and greedy decoding through transformers' KV cache;
+// - test/golden/gpt2_hf/ (gpt2_hf_golden.py, plain PyTorch): the older layout, without the
+//   "transformer." prefix and with the attn.bias / attn.masked_bias buffers.
+// Also: the errors for folders that are not GPT-2 or not complete.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,8 +17,41 @@ import { readGolden } from "./golden-compare.js";
 
 const FIXTURE = fileURLToPath(new URL("../../../test/golden/gpt2_hf", import.meta.url));
 const golden = readGolden<{ input_ids: number[][]; logits_shape: number[]; logits: number[] }>("gpt2_hf/golden.json");
+const HF = fileURLToPath(new URL("../../../test/golden/gpt2_transformers", import.meta.url));
+const hf = readGolden<{
+  versions: Record<string, string>;
+  input_ids: number[][];
+  logits_shape: number[];
+  logits: number[];
+  prompt: string;
+  prompt_ids: number[];
+  greedy_ids: number[];
+  greedy_text: string;
+}>("gpt2_transformers/golden.json");
 
-test("importGPT2: logits match the HF GPT-2 forward (PyTorch, float64) to 1e-4", () => {
+function worstDiff(got: Float32Array, want: number[]): number {
+  assert.equal(got.length, want.length);
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+  return worst;
+}
+
+test("importGPT2: a folder saved by transformers: logits, tokenizer and KV-cached greedy decoding match transformers", () => {
+  const { model, config, tokenizer } = ig.models.importGPT2(HF);
+  assert.deepEqual([config.vocabSize, config.blockSize, config.nLayer, config.nHead, config.nEmbd], [284, 32, 2, 4, 48]);
+  const idx = ig.tensor(hf.input_ids, { dtype: "int32" });
+  const logits = ig.noGrad(() => model.forward(idx).logits);
+  assert.deepEqual(logits.shape, hf.logits_shape);
+  const worst = worstDiff(logits.dataSync() as Float32Array, hf.logits);
+  assert.ok(worst < 1e-4, `largest difference from transformers ${hf.versions.transformers}: ${worst}`);
+  assert.ok(tokenizer, "save_pretrained's tokenizer.json is read");
+  assert.deepEqual(tokenizer!.encode(hf.prompt), hf.prompt_ids);
+  const out = ig.noGrad(() => model.generate([hf.prompt_ids], hf.greedy_ids.length - hf.prompt_ids.length, { temperature: 0 }))[0];
+  assert.deepEqual(out, hf.greedy_ids, "greedy tokens, KV cache on both sides");
+  assert.equal(tokenizer!.decode(out), hf.greedy_text);
+});
+
+test("importGPT2: the older layout (no prefix, attention buffers): logits match the HF GPT-2 forward (float64) to 1e-4", () => {
   const { model, config, tokenizer } = ig.models.importGPT2(FIXTURE);
   assert.deepEqual([config.vocabSize, config.blockSize, config.nLayer, config.nHead, config.nEmbd, config.bias], [97, 32, 2, 4, 48, true]);
   assert.equal(tokenizer, null);
@@ -80,6 +116,10 @@ test("importGPT2: clear errors for what is not a complete GPT-2 folder", () => {
     ig.saveSafetensors(join(dir, "model.safetensors"), tensors);
     writeFileSync(join(dir, "config.json"), JSON.stringify({ ...cfg, activation_function: "relu" }));
     assert.throws(() => ig.models.importGPT2(dir), err(/activation_function 'relu'/));
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ ...cfg, tie_word_embeddings: false }));
+    assert.throws(() => ig.models.importGPT2(dir), err(/tie_word_embeddings false is not supported/));
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ ...cfg, add_cross_attention: true }));
+    assert.throws(() => ig.models.importGPT2(dir), err(/add_cross_attention/));
     writeFileSync(join(dir, "config.json"), JSON.stringify({ ...cfg, model_type: "llama" }));
     assert.throws(() => ig.models.importGPT2(dir), err(/model_type is 'llama'/));
   } finally {

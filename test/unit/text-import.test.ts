@@ -1,6 +1,8 @@
 // ingot.text imports: a GPT-2-style byte-level BPE and a BERT WordPiece read from Hugging Face's files
 // (tokenizer.json, vocab.json + merges.txt, vocab.txt) must give the ids that GPT-2's encoder.py and
-// BERT's tokenization.py give. Fixtures: test/golden/tokenizer_*, made by tokenizer_fixture.py.
+// BERT's tokenization.py give, and the ids Hugging Face's tokenizers library and transformers give on
+// the same files. Fixtures: test/golden/tokenizer_*, made by tokenizer_fixture.py; the HF ids,
+// tokenizer_cases_hf.json, by transformers_golden.py.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -16,6 +18,12 @@ interface Case {
   tokens?: string[];
 }
 const CASES = JSON.parse(readFileSync(golden("tokenizer_cases.json"), "utf8")) as { gpt2: Case[]; bert: Case[] };
+interface HfCases {
+  versions: Record<string, string>;
+  gpt2: { text: string; tokenizer_json: number[]; vocab_merges: number[]; decoded: string }[];
+  bert: { text: string; tokenizer_json: number[]; vocab_txt: number[] }[];
+}
+const HF_CASES = JSON.parse(readFileSync(golden("tokenizer_cases_hf.json"), "utf8")) as HfCases;
 const GPT2 = golden("tokenizer_gpt2");
 const BERT = golden("tokenizer_bert");
 const readJson = (p: string) => JSON.parse(readFileSync(p, "utf8")) as Record<string, unknown>;
@@ -147,4 +155,22 @@ test("reading tokenizer files: clear errors for what Ingot cannot read", () => {
   writeFileSync(join(dir, "broken.json"), "{not json");
   assert.throws(() => text.loadTokenizer(join(dir, "broken.json")), /is not valid JSON .*expected a Hugging Face tokenizer.json/);
   assert.throws(() => text.bpeFromVocabMerges({ a: 0 }, "#version: 0.2\na b c\n"), /merges.txt: merge 0 "a b c" is not two tokens separated by one space/);
+});
+
+test(`Hugging Face tokenizers ${HF_CASES.versions.tokenizers} / transformers ${HF_CASES.versions.transformers} give Ingot's ids on the same files`, () => {
+  const gptJson = text.loadTokenizer(join(GPT2, "tokenizer.json"));
+  const gptFiles = text.loadBpeFiles(join(GPT2, "vocab.json"), join(GPT2, "merges.txt"));
+  assert.equal(HF_CASES.gpt2.length, CASES.gpt2.length);
+  for (const c of HF_CASES.gpt2) {
+    assert.deepEqual(gptJson.encode(c.text), c.tokenizer_json, `tokenizers, tokenizer.json: ${JSON.stringify(c.text)}`);
+    assert.deepEqual(gptFiles.encode(c.text), c.vocab_merges, `GPT2TokenizerFast, vocab.json + merges.txt: ${JSON.stringify(c.text)}`);
+    assert.equal(gptFiles.decode(c.vocab_merges), c.decoded);
+  }
+  const bertJson = text.loadTokenizer(join(BERT, "tokenizer.json"));
+  const bertVocab = text.loadVocabTxt(join(BERT, "vocab.txt"));
+  assert.equal(HF_CASES.bert.length, CASES.bert.length);
+  for (const c of HF_CASES.bert) {
+    assert.deepEqual(bertJson.encode(c.text), c.tokenizer_json, `tokenizers, tokenizer.json: ${JSON.stringify(c.text)}`);
+    assert.deepEqual(bertVocab.encode(c.text), c.vocab_txt, `BertTokenizerFast, vocab.txt: ${JSON.stringify(c.text)}`);
+  }
 });
