@@ -219,6 +219,19 @@ export function saveLoraAdapter(dir: string, model: Module, opts: { baseModel?: 
   );
 }
 
+/** adapter_config.json keys of PEFT's LoRA variants, with the value that means "not used". */
+const PEFT_VARIANTS: [string, unknown][] = [
+  ["use_rslora", false], ["use_dora", false], ["fan_in_fan_out", false], ["bias", "none"], ["lora_bias", false],
+  ["rank_pattern", {}], ["alpha_pattern", {}], ["layers_to_transform", null], ["layer_replication", null],
+  ["use_qalora", false], ["target_parameters", null], ["trainable_token_indices", null], ["exclude_modules", null],
+];
+
+function isPlain(value: unknown, plain: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  if (plain !== null && typeof plain === "object") return typeof value === "object" && Object.keys(value as object).length === 0;
+  return value === plain;
+}
+
 /**
  * Reads an adapter folder written by saveLoraAdapter (or PEFT) into `model`: applies LoRA with the
  * saved settings when the model has none yet, then loads the adapter weights (all must fit).
@@ -226,6 +239,10 @@ export function saveLoraAdapter(dir: string, model: Module, opts: { baseModel?: 
 export function loadLoraAdapter<M extends Module>(dir: string, model: M): M {
   const c = JSON.parse(readFileSync(join(dir, "adapter_config.json"), "utf8")) as Record<string, unknown>;
   if (c.peft_type !== "LORA") throw new ValueError(`loadLoraAdapter: ${dir}/adapter_config.json has peft_type '${String(c.peft_type)}', expected 'LORA'`);
+  // PEFT's variants of LoRA that change the arithmetic: refused by name rather than loaded wrongly.
+  const unsupported = PEFT_VARIANTS.filter(([key, plain]) => key in c && !isPlain(c[key], plain)).map(([key]) => `${key}: ${JSON.stringify(c[key])}`);
+  if (unsupported.length)
+    throw new ValueError(`loadLoraAdapter: ${dir}/adapter_config.json uses PEFT options Ingot's LoRA does not implement (${unsupported.join(", ")}); only plain LoRA (W + alpha/r·BA) loads`);
   if (!CONFIGS.has(model)) {
     const t = c.target_modules;
     applyLora(model, {

@@ -10,8 +10,12 @@
 #                                    output, logits, losses, gradients of the MLM loss
 #   test/golden/tokenizer_cases_hf.json  the ids HF's tokenizers give on the texts of tokenizer_cases.json
 #                                    for the fixtures in tokenizer_gpt2/ and tokenizer_bert/
-# Checked by test/unit/gpt2-import.test.ts, bert.test.ts and text-import.test.ts.
-# Run:  python3 test/golden/transformers_golden.py
+#   test/golden/lora_peft/ and lora_peft.json  a LoRA adapter written by PEFT for bert.json's classifier,
+#                                    and logits: PEFT's on that adapter (unmerged and merged) and PEFT's
+#                                    on the adapter Ingot wrote (test/golden/lora_ingot/, made by
+#                                    lora_ingot_fixture.mjs)
+# Checked by test/unit/gpt2-import.test.ts, bert.test.ts, text-import.test.ts and lora.test.ts.
+# Run (after lora_ingot_fixture.mjs, if that changed):  python3 test/golden/transformers_golden.py
 import json
 import os
 import shutil
@@ -150,7 +154,8 @@ def gpt2_fixture():
 
 
 # ---- BERT on bert.json's weights ---------------------------------------------------------------------------
-def bert_fixture():
+def bert_setup():
+    """bert.json's config as a BertConfig, a loader of its weights, and its inputs."""
     g = json.load(open(os.path.join(HERE, "bert.json")))
     C = g["config"]
     bcfg = BertConfig(vocab_size=C["vocabSize"], hidden_size=C["hiddenSize"], num_hidden_layers=C["numLayers"],
@@ -167,6 +172,11 @@ def bert_fixture():
         assert not missing and not unexpected, (missing, unexpected)
         return m
 
+    return g, bcfg, load, inputs
+
+
+def bert_fixture():
+    g, bcfg, load, inputs = bert_setup()
     mlm = load(eager(BertForMaskedLM(bcfg)).to(D)).eval()
     if mlm.cls.predictions.decoder.weight is not mlm.bert.embeddings.word_embeddings.weight:
         print("bert: the MLM decoder was not tied to the word embeddings; tying it")
@@ -187,8 +197,50 @@ def bert_fixture():
         json.dump(bert_out, f, separators=(",", ":"), allow_nan=False)
 
 
+# ---- LoRA adapters: PEFT reads Ingot's, Ingot reads PEFT's ------------------------------------------------
+def peft_fixture():
+    import peft
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    g, bcfg, load, inputs = bert_setup()
+    torch.set_default_dtype(D)  # adapter layers are created in float64 too, so nothing is rounded to float32
+    try:
+        base = lambda: load(eager(BertForSequenceClassification(bcfg)).to(D)).eval()
+        with torch.no_grad():
+            base_logits = base()(**inputs).logits
+            from_ingot = PeftModel.from_pretrained(base(), os.path.join(HERE, "lora_ingot")).eval()
+            ingot_adapter_logits = from_ingot(**inputs).logits
+        print("peft: Ingot's adapter changes the logits by", (ingot_adapter_logits - base_logits).abs().max().item())
+
+        torch.manual_seed(9)
+        cfg = LoraConfig(r=4, lora_alpha=16, lora_dropout=0.0, target_modules=["query", "value", "attention.output.dense"],
+                         modules_to_save=["classifier"])
+        pm = get_peft_model(base(), cfg)
+        with torch.no_grad():  # lora_B starts at zero: give it (and the head) values, as after training
+            for n, p in pm.named_parameters():
+                if "lora_B" in n or "modules_to_save" in n:
+                    p.copy_(0.3 * torch.randn_like(p))
+        pm.eval()
+        out_dir = os.path.join(HERE, "lora_peft")
+        shutil.rmtree(out_dir, ignore_errors=True)
+        pm.save_pretrained(out_dir)
+        for extra in ("README.md",):
+            if os.path.exists(os.path.join(out_dir, extra)):
+                os.remove(os.path.join(out_dir, extra))
+        with torch.no_grad():
+            peft_logits = pm(**inputs).logits
+            merged_logits = pm.merge_and_unload()(**inputs).logits
+        print("peft: merged vs unmerged", (merged_logits - peft_logits).abs().max().item(), "; wrote", sorted(os.listdir(out_dir)))
+    finally:
+        torch.set_default_dtype(torch.float32)
+    with open(os.path.join(HERE, "lora_peft.json"), "w") as f:
+        json.dump({"versions": {**VERSIONS, "peft": peft.__version__}, "baseLogits": enc(base_logits),
+                   "ingotAdapterLogits": enc(ingot_adapter_logits), "peftAdapterLogits": enc(peft_logits),
+                   "peftMergedLogits": enc(merged_logits)}, f, separators=(",", ":"))
+
+
 failed = []
-for step in (tokenizer_cases, gpt2_fixture, bert_fixture):
+for step in (tokenizer_cases, gpt2_fixture, bert_fixture, peft_fixture):
     try:
         step()
     except Exception:  # report every step's outcome in one run

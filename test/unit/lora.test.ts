@@ -1,13 +1,15 @@
 // LoRA (nn.applyLora): few trainable parameters, a start equal to the base model, merge/unmerge that
 // keep the logits, training that moves only the adapters, adapter-only files (PEFT's format) that load
-// back; freezing by name pattern.
+// back; freezing by name pattern; adapters exchanged with Hugging Face PEFT in both directions.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ig from "../../src/index.js";
 import type { Tensor } from "../../src/index.js";
+import { fileURLToPath } from "node:url";
+import { type Arr, fromArr, readGolden } from "./golden-compare.js";
 
 const { nn } = ig;
 const { BertForSequenceClassification, BERT_SIZES } = ig.models;
@@ -118,4 +120,47 @@ test("freeze / unfreeze by name: prefixes, globs, RegExps; an unmatched pattern 
   nn.unfreeze(m);
   assert.equal(nn.countParameters(m).trainable, total);
   assert.throws(() => nn.freeze(m, "encoder.layer.7"), /freeze: no parameter name matches encoder.layer.7/);
+});
+
+// ---- Interchange with Hugging Face PEFT (fixtures from test/golden/transformers_golden.py, PEFT 0.21) ----
+const peftGolden = readGolden<{ versions: Record<string, string>; baseLogits: Arr; ingotAdapterLogits: Arr; peftAdapterLogits: Arr; peftMergedLogits: Arr }>("lora_peft.json");
+const bertGolden = readGolden<{ config: Record<string, number>; numLabels: number; params: Record<string, Arr>; ids: Arr; tokenTypeIds: Arr; attentionMask: Arr }>("bert.json");
+const goldenDir = (p: string) => fileURLToPath(new URL(`../../../test/golden/${p}`, import.meta.url));
+
+/** bert.json's classifier in float64 with its weights, and its logits on bert.json's batch. */
+function bertJsonClassifier() {
+  const m = new BertForSequenceClassification({ ...bertGolden.config, dtype: "float64" }, bertGolden.numLabels);
+  ig.noGrad(() => m.namedParameters().forEach(([n, p]) => ig.copy_(p, fromArr(bertGolden.params[n]))));
+  m.eval();
+  const logits = () => [...(ig.noGrad(() => m.forward(fromArr(bertGolden.ids), { attentionMask: fromArr(bertGolden.attentionMask), tokenTypeIds: fromArr(bertGolden.tokenTypeIds) }).logits).dataSync() as Float64Array)];
+  return { m, logits };
+}
+
+test(`PEFT ${peftGolden.versions.peft} reads Ingot's adapter files as Ingot does, and Ingot reads PEFT's: the same logits`, () => {
+  const ours = bertJsonClassifier();
+  assert.ok(maxDiff(ours.logits(), peftGolden.baseLogits.data as number[]) < 1e-12, "the base model agrees before any adapter");
+  nn.loadLoraAdapter(goldenDir("lora_ingot"), ours.m);
+  assert.ok(maxDiff(ours.logits(), peftGolden.ingotAdapterLogits.data as number[]) < 1e-12, "PEFT's logits on the adapter Ingot wrote");
+  assert.ok(maxDiff(ours.logits(), peftGolden.baseLogits.data as number[]) > 0.1, "the adapter changes the logits");
+
+  const theirs = bertJsonClassifier();
+  nn.loadLoraAdapter(goldenDir("lora_peft"), theirs.m);
+  assert.deepEqual(nn.loraConfigOf(theirs.m)!.wrapped.length, 6, "query, value and attention.output.dense in both layers");
+  assert.ok(maxDiff(theirs.logits(), peftGolden.peftAdapterLogits.data as number[]) < 1e-12, "the adapter PEFT wrote");
+  nn.mergeLora(theirs.m);
+  assert.ok(maxDiff(theirs.logits(), peftGolden.peftMergedLogits.data as number[]) < 1e-12, "merged as PEFT's merge_and_unload");
+  nn.unmergeLora(theirs.m);
+  const dir = mkdtempSync(join(tmpdir(), "ingot-peft-"));
+  try {
+    nn.saveLoraAdapter(dir, theirs.m);
+    const names = (p: string) => Object.keys(ig.loadSafetensors(join(p, "adapter_model.safetensors")).tensors).sort();
+    assert.deepEqual(names(dir), names(goldenDir("lora_peft")), "saved again under PEFT's tensor names");
+    const cfg = JSON.parse(readFileSync(join(goldenDir("lora_peft"), "adapter_config.json"), "utf8"));
+    for (const [key, value] of [["use_dora", true], ["use_rslora", true], ["rank_pattern", { query: 8 }], ["fan_in_fan_out", true]] as const) {
+      writeFileSync(join(dir, "adapter_config.json"), JSON.stringify({ ...cfg, [key]: value }));
+      assert.throws(() => nn.loadLoraAdapter(dir, bertJsonClassifier().m), new RegExp(`does not implement \\(${key}: `), key);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
