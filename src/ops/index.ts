@@ -21,4 +21,5 @@ export * from "./norm.js";
 export * from "./dropout.js";
 export * from "./loss.js";
 export * from "./attention.js";
+export * from "./kv-cache.js";
 export * from "./quant.js";

@@ -397,4 +397,35 @@ case("geluBackward › far tails", [U(4), V([-12.0, -6.0, 6.0, 12.0])], lambda g
 case("add_ › broadcast row", [U(2, 3), U(3)], lambda dst, src: dst.detach().clone().add_(src.detach()), grad=False)
 case("add_ › int32", [torch.tensor([1, -2, 3, 0], dtype=torch.int32), torch.tensor([5, 7, -9, 0], dtype=torch.int32)], lambda dst, src: dst.clone().add_(src), grad=False)
 
+
+def kv_write(kv, qkv, past, H):
+    """kvCacheWrite_: keys and values of qkv [B, T, 3C] into positions [past, past + T) of kv [cap, 2, B, H, D]."""
+    kv = kv.detach().clone()
+    B, T, C3 = qkv.shape
+    C = C3 // 3
+    for which in (0, 1):
+        kv[past:past + T, which] = qkv[:, :, (1 + which) * C:(2 + which) * C].reshape(B, T, H, C // H).permute(1, 0, 2, 3)
+    return kv
+
+
+def kv_attention(qkv, kv, past, H, scale=None):
+    """kvCacheAttention: query t of qkv attends to cache positions 0 … past + t; heads merged to [B, T, C]."""
+    B, T, C3 = qkv.shape
+    C = C3 // 3
+    D = C // H
+    S = past + T
+    q = qkv[:, :, :C].reshape(B, T, H, D).transpose(1, 2)
+    k, v = (kv[:S, w].permute(1, 2, 0, 3) for w in (0, 1))
+    s = q @ k.transpose(-1, -2) * (scale if scale is not None else D ** -0.5)
+    allowed = torch.arange(S)[None, :] <= past + torch.arange(T)[:, None]
+    s = s.masked_fill(~allowed, float("-inf"))
+    return (s.softmax(-1) @ v).transpose(1, 2).reshape(B, T, C)
+
+
+case("kvCacheWrite_ › one step into a partly filled cache", [U(6, 2, 1, 2, 4), U(1, 1, 24)], lambda kv, qkv: kv_write(kv, qkv, 4, 2), grad=False)
+case("kvCacheWrite_ › prefill, two rows", [U(5, 2, 2, 3, 4), U(2, 3, 36)], lambda kv, qkv: kv_write(kv, qkv, 0, 3), grad=False)
+case("kvCacheAttention › prefill (causal)", [U(2, 3, 36), U(5, 2, 2, 3, 4)], lambda qkv, kv: kv_attention(qkv, kv_write(kv, qkv, 0, 3), 0, 3), grad=False)
+case("kvCacheAttention › one step over 4 cached positions", [U(2, 1, 24), U(7, 2, 2, 2, 4)], lambda qkv, kv: kv_attention(qkv, kv_write(kv, qkv, 4, 2), 4, 2), grad=False)
+case("kvCacheAttention › three new over 2 cached, scale 0.7", [U(1, 3, 18), U(6, 2, 1, 2, 3)], lambda qkv, kv: kv_attention(qkv, kv_write(kv, qkv, 2, 2), 2, 2, 0.7), grad=False)
+
 write("ops.json", CASES)

@@ -157,6 +157,34 @@ test("GPT: forwarding in pieces through a KV cache gives the full forward's logi
   assert.throws(() => m.forward(ids([[1], [2]]), null, { cache: one }), /GPT: idx has 2 row\(s\) but the KV cache holds 1; use one cache per batch/);
 });
 
+test("GPT: without gradients the cache takes the fused path (kvCacheWrite_ + kvCacheAttention); logits and cached keys agree", () => {
+  const m = fromGolden(golden.tiny);
+  const x = [[3, 1, 4, 1, 5, 9, 2], [2, 7, 1, 8, 2, 8, 1]];
+  const full = m.forward(ids(x)).logits;
+  const general = new KVCache();
+  for (const [a, b] of [[0, 3], [3, 4], [4, 5]]) m.forward(ids(x.map((r) => r.slice(a, b))), null, { cache: general }); // grad on: general path
+  const cache = new KVCache();
+  const seen: string[] = [];
+  const p = ig.profiler.profile(() =>
+    ig.noGrad(() => [[0, 3], [3, 4], [4, 5], [5, 7]].map(([a, b]) => m.forward(ids(x.map((r) => r.slice(a, b))), null, { cache }).logits)),
+  );
+  for (const e of p.profiler.events) if (e.name.startsWith("kvCache") || e.name === "scaledDotProductAttention") seen.push(e.name);
+  // 2 layers: prefill and two single steps fused; the last piece (2 new after 5 cached) needs a mask, so the general path.
+  assert.equal(seen.filter((n) => n === "kvCacheAttention").length, 6);
+  assert.equal(seen.filter((n) => n === "scaledDotProductAttention").length, 2);
+  close("fused, then general, cached logits", ig.cat(p.result, 1), { shape: [...full.shape], dtype: "float64", data: [...full.dataSync()] }, 1e-13, 1e-12);
+  assert.equal(cache.length, 7);
+  assert.deepEqual(cache.keys[1].shape, [2, 2, 7, 4]);
+  const fusedOnly = new KVCache();
+  ig.noGrad(() => [[0, 3], [3, 4], [4, 5]].forEach(([a, b]) => m.forward(ids(x.map((r) => r.slice(a, b))), null, { cache: fusedOnly })));
+  for (let l = 0; l < 2; l++) {
+    close(`layer ${l} keys`, fusedOnly.keys[l], { shape: [...general.keys[l].shape], dtype: "float64", data: [...general.keys[l].contiguous().dataSync()] }, 1e-15, 1e-15);
+    close(`layer ${l} values`, fusedOnly.values[l], { shape: [...general.values[l].shape], dtype: "float64", data: [...general.values[l].contiguous().dataSync()] }, 1e-15, 1e-15);
+  }
+  const qkv = ig.randn([1, 1, 12]).requiresGrad_();
+  assert.throws(() => ig.kvCacheAttention(qkv, ig.zeros([2, 2, 1, 2, 2]), { past: 0, nHead: 2 }), /kvCacheAttention: this op has no gradient/);
+});
+
 test("GPT: a left-padded row with its attention mask gives the logits of the row alone", () => {
   const m = fromGolden(golden.tiny);
   const alone = m.forward(ids([[5, 6, 7]])).logits.dataSync();

@@ -363,6 +363,13 @@ def("eye › 2x4", () => ig.eye(2, 4, { dtype: "float64" }));
 def("full › float64", () => ig.full([2, 3], 1.5, { dtype: "float64" }));
 for (const key of ["copy_ › broadcast row", "copy_ › float into int32 truncates"]) def(key, ([dst, src]) => ig.copy_(dst, src));
 for (const key of ["add_ › broadcast row", "add_ › int32"]) def(key, ([dst, src]) => ig.add_(dst.clone(), src));
+def("kvCacheWrite_ › one step into a partly filled cache", ([kv, qkv]) => ig.kvCacheWrite_(kv.clone(), qkv, { past: 4, nHead: 2 }));
+def("kvCacheWrite_ › prefill, two rows", ([kv, qkv]) => ig.kvCacheWrite_(kv.clone(), qkv, { past: 0, nHead: 3 }));
+const kvAttend = (qkv: ig.Tensor, kv: ig.Tensor, past: number, nHead: number, scale?: number) =>
+  ig.kvCacheAttention(qkv, ig.kvCacheWrite_(kv.clone(), qkv, { past, nHead }), { past, nHead, scale });
+def("kvCacheAttention › prefill (causal)", ([qkv, kv]) => kvAttend(qkv, kv, 0, 3));
+def("kvCacheAttention › one step over 4 cached positions", ([qkv, kv]) => kvAttend(qkv, kv, 4, 2));
+def("kvCacheAttention › three new over 2 cached, scale 0.7", ([qkv, kv]) => kvAttend(qkv, kv, 2, 2, 0.7));
 
 // ---------------------------------------------------------------- special values: zeros, infinities, NaN, masking
 for (const key of ["log › zero and negative", "sqrt › zero and negative", "rsqrt › zero", "reciprocal › zero", "exp › infinities and NaN", "tanh › infinities", "sigmoid › infinities and NaN", "erf › infinities", "relu › NaN", "leakyRelu › NaN", "elu › NaN", "softplus › NaN", "abs › NaN"])

@@ -1,9 +1,9 @@
 // cpu kernels of scaledDotProductAttention and its backward (native/cpu/attention.cc): float32, any
 // strides, masks read through their (broadcast) views; float64 is served by ref through inheritance.
-import type { Tensor } from "../../tensor/index.js";
+import { Storage, Tensor } from "../../tensor/index.js";
 import { registerKernel } from "../registry.js";
-import { native, P } from "./native.js";
-import { dense, flat } from "./util.js";
+import { native, P, putElementwise } from "./native.js";
+import { dense, flat, refKernel } from "./util.js";
 
 interface SdpaAttrs {
   scale: number;
@@ -69,3 +69,57 @@ registerKernel("scaledDotProductAttentionBackward", "cpu", ["float32"], ([g, q, 
     ...data(keep),
   );
 }, { overwrites: true }); // the native kernel zeroes dq, dk, dv before accumulating
+
+interface KvAttrs {
+  past: number;
+  nHead: number;
+  scale?: number;
+}
+
+/** dst ← src through the native strided copy (any 4- or 8-byte dtype; dst contiguous). */
+function copyView(src: Tensor, dst: Tensor): void {
+  putElementwise(0, [src], dst);
+  native.copy(src.storage.data, dst.storage.data);
+}
+
+// kvCacheWrite_ (in place): qkv [B, T, 3C] (any strides) → positions [past, past + T) of kv [cap, 2, B, H, D].
+// Seen as [T, 2, B, H, D], the keys and values of qkv are one strided view and their slot in the
+// cache one contiguous block: a single native copy.
+registerKernel("kvCacheWrite_", "cpu", ["float32", "float64"], ([kv, qkv], _outs, a: KvAttrs) => {
+  const [B, T, C3] = qkv.shape;
+  const [sb, st, sc] = qkv.strides;
+  const C = C3 / 3, H = a.nHead, D = C / H;
+  const shape = [T, 2, B, H, D];
+  const src = new Tensor(qkv.storage, shape, [st, C * sc, sb, D * sc, sc], qkv.offset + C * sc);
+  copyView(src, new Tensor(kv.storage, shape, undefined, kv.offset + a.past * 2 * B * H * D));
+});
+
+let lseScratch = new Float32Array(256);
+
+// kvCacheAttention: the native attention kernel reads q from qkv and k, v from the cache in place
+// (views with strides; no packing), so a decoding step is one call. Its output [B, H, T, D] is
+// already [B, T, C] when T = 1; a prefill (T > 1, past 0: causal from the top left) is transposed
+// by one strided copy. T > 1 after cached positions (causal from the cache's end, which the kernel's
+// mask does not express) runs on ref.
+registerKernel("kvCacheAttention", "cpu", ["float32"], ([qkv, kv], [out], a: KvAttrs) => {
+  const [B, T, C3] = qkv.shape;
+  const C = C3 / 3, H = a.nHead, D = C / H, S = a.past + T;
+  if (T > 1 && a.past > 0) return refKernel("kvCacheAttention", [qkv, kv], [out], a);
+  const [sb, st, sc] = qkv.strides;
+  const pos = 2 * B * H * D;
+  const header = [B, H, T, S, D, D, a.scale!, T > 1 ? 1 : 0, 0, 0, 1];
+  const views = [
+    [qkv.offset, sb, D * sc, st, sc], // q [B, H, T, D]
+    [kv.offset, H * D, D, pos, 1], // k [B, H, S, D]
+    [kv.offset + B * H * D, H * D, D, pos, 1], // v
+    [0, 0, 0, 0, 0], // no mask
+    [0, 0, 0, 0, 0], // no dropout
+  ];
+  let i = 0;
+  for (const n of header) P[i++] = n;
+  for (const v of views) for (const n of v) P[i++] = n;
+  if (lseScratch.length < B * H * T) lseScratch = new Float32Array(B * H * T);
+  const heads = T === 1 ? (out.storage.data as Float32Array) : new Float32Array(B * H * T * D);
+  native.sdpa(qkv.storage.data, kv.storage.data, kv.storage.data, heads, lseScratch);
+  if (T > 1) copyView(new Tensor(new Storage("float32", heads), [B, T, H, D], [H * T * D, D, T * D, 1]), new Tensor(out.storage, [B, T, H, D]));
+});

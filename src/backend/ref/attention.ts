@@ -138,3 +138,63 @@ registerKernel("scaledDotProductAttentionBackward", "ref", F, ([g, q, k, v, outT
   writeOut(dkT, dk);
   writeOut(dvT, dv);
 });
+
+interface KvAttrs {
+  past: number;
+  nHead: number;
+  scale?: number;
+}
+
+/** The cache [cap, 2, B, H, D]: where position j's key (which 0) or value (1) of (b, h) starts. */
+const kvAt = (B: number, H: number, D: number) => (j: number, which: number, b: number, h: number) => (((j * 2 + which) * B + b) * H + h) * D;
+
+// kvCacheWrite_ (in place): inputs kv [cap, 2, B, H, D] (contiguous), qkv [B, T, 3C].
+registerKernel("kvCacheWrite_", "ref", F, ([kv, qkv], _outs, a: KvAttrs) => {
+  const [B, T, C3] = qkv.shape;
+  const C = C3 / 3, H = a.nHead, D = C / H;
+  const X = readF64(qkv);
+  const dst = kv.storage.data;
+  const at = kvAt(B, H, D);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++)
+      for (let which = 0; which < 2; which++)
+        for (let h = 0; h < H; h++) {
+          const src = (b * T + t) * C3 + (1 + which) * C + h * D;
+          const o = kv.offset + at(a.past + t, which, b, h);
+          for (let d = 0; d < D; d++) dst[o + d] = X[src + d];
+        }
+});
+
+// kvCacheAttention: inputs qkv [B, T, 3C], kv [cap, 2, B, H, D]; output [B, T, C]. Query t sees positions ≤ past + t.
+registerKernel("kvCacheAttention", "ref", F, ([qkv, kv], [outT], a: KvAttrs) => {
+  const [B, T, C3] = qkv.shape;
+  const C = C3 / 3, H = a.nHead, D = C / H;
+  const X = readF64(qkv);
+  const KV = readF64(kv);
+  const at = kvAt(B, H, D);
+  const out = new Float64Array(B * T * C);
+  const s = new Float64Array(a.past + T);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++)
+      for (let h = 0; h < H; h++) {
+        const n = a.past + t + 1;
+        const qo = (b * T + t) * C3 + h * D;
+        let m = -Infinity;
+        for (let j = 0; j < n; j++) {
+          const ko = at(j, 0, b, h);
+          let dot = 0;
+          for (let d = 0; d < D; d++) dot += X[qo + d] * KV[ko + d];
+          s[j] = a.scale! * dot;
+          if (s[j] > m) m = s[j];
+        }
+        let sum = 0;
+        for (let j = 0; j < n; j++) sum += (s[j] = Math.exp(s[j] - m));
+        const oo = (b * T + t) * C + h * D;
+        for (let j = 0; j < n; j++) {
+          const p = s[j] / sum;
+          const vo = at(j, 1, b, h);
+          for (let d = 0; d < D; d++) out[oo + d] += p * KV[vo + d];
+        }
+      }
+  writeOut(outT, out);
+});
