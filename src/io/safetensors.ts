@@ -72,7 +72,7 @@ export function parseSafetensors(buf: Uint8Array, name = "safetensors data"): { 
     const [s, e] = info.data_offsets;
     if (e - s !== arr.byteLength || base + e > buf.length)
       throw new IngotError(`loadSafetensors: tensor '${key}' in ${name} needs ${arr.byteLength} bytes but its offsets span ${e - s}`);
-    new Uint8Array(arr.buffer).set(buf.subarray(base + s, base + e));
+    new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength).set(buf.subarray(base + s, base + e));
     tensors[key] = new Tensor(new Storage(dtype, arr), info.shape);
   }
   return { tensors, metadata };

@@ -76,12 +76,36 @@ export function promoteTypes(a: DType, b: DType): DType {
   return "int32";
 }
 
+// ── Small arrays ───────────────────────────────────────────────────────────────────────────────
+// A typed array of its own costs about 1.3 µs to create once it is over V8's 64-byte on-heap limit
+// (its memory is allocated and registered apart), and an on-heap one is moved off the heap the
+// first time native code reads it (about 0.6 µs more): per op that is more than a small kernel's
+// work (a decoding step's LayerNorm of 384 values makes three). Arrays under UNINIT_MIN_BYTES are
+// therefore carved from 16 KiB slabs, a view each (about 0.1 µs); a slab is never reused while any of
+// its views lives, so its memory is zero as new, and V8 frees it with its last view.
+const SLAB_BYTES = 16 * 1024;
+
+let slab: ArrayBuffer | null = null;
+let slabUsed = SLAB_BYTES;
+
+function slabArray(ctor: TypedArrayCtor, len: number, bytes: number): TypedArray {
+  const align = bytes >= 256 ? 64 : 16; // vectors start on a cache line
+  let start = (slabUsed + align - 1) & ~(align - 1);
+  if (start + bytes > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    start = 0;
+  }
+  slabUsed = start + bytes;
+  return new ctor(slab!, start, len);
+}
+
 /** Allocates zeroed storage for n logical elements of a dtype. */
 export function allocArray(dtype: DType, n: number): TypedArray {
   const info = dtypeInfo(dtype);
   const len = info.storageLength(n);
   const bytes = len * info.array.BYTES_PER_ELEMENT;
-  const reused = bytes >= UNINIT_MIN_BYTES ? takeRecycled(bytes) : undefined;
+  if (bytes < UNINIT_MIN_BYTES) return bytes === 0 ? new info.array(0) : slabArray(info.array, len, bytes);
+  const reused = takeRecycled(bytes);
   if (reused) return new info.array(reused, 0, len).fill(0);
   const arr = new info.array(len);
   if (born !== null && bytes >= UNINIT_MIN_BYTES) born.add(arr.buffer as ArrayBuffer);
@@ -179,6 +203,7 @@ export function allocArrayUninit(dtype: DType, n: number): TypedArray {
   let arr: TypedArray;
   const reused = bytes >= UNINIT_MIN_BYTES ? takeRecycled(bytes) : undefined;
   if (reused) arr = new info.array(reused, 0, len);
+  else if (bytes < UNINIT_MIN_BYTES) arr = bytes === 0 ? new info.array(0) : slabArray(info.array, len, bytes);
   else if (allocUnsafeSlow === undefined || bytes < UNINIT_MIN_BYTES) arr = new info.array(len);
   else {
     const buf = allocUnsafeSlow(bytes);

@@ -4,8 +4,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ig from "../../src/index.js";
 import { registerBackend, registerKernel } from "../../src/backend/registry.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
-test("allocArrayUninit: right type and length; large arrays own a fresh buffer; small ones are plain", () => {
+test("allocArrayUninit: right type and length; large arrays own a fresh buffer; small ones are zero-filled slab views", () => {
   const big = ig.allocArrayUninit("float32", 10_000);
   assert.ok(big instanceof Float32Array);
   assert.equal(big.length, 10_000);
@@ -16,6 +19,35 @@ test("allocArrayUninit: right type and length; large arrays own a fresh buffer; 
   assert.deepEqual([...small], [0, 0, 0]);
   const packed = ig.allocArrayUninit("int4", 9_000);
   assert.equal(packed.length, 4_500);
+});
+
+test("small arrays come from shared slabs: zero-filled, aligned, disjoint; safetensors round-trips them", () => {
+  const arrays = [
+    ig.allocArray("float32", 384),
+    ig.allocArrayUninit("float32", 1),
+    ig.allocArray("float64", 3),
+    ig.allocArrayUninit("int32", 100),
+    ig.allocArray("bool", 7),
+    ig.allocArray("float32", 1023),
+  ];
+  for (const a of arrays) {
+    assert.ok(a.buffer.byteLength > a.byteLength, "a view of a larger slab");
+    assert.equal(a.byteOffset % (a.byteLength >= 256 ? 64 : 16), 0, "aligned");
+    assert.ok([...a].every((v) => v === 0), "zero as new");
+  }
+  arrays.forEach((a, i) => a.fill(i + 1));
+  arrays.forEach((a, i) => assert.ok([...a].every((v) => v === i + 1), `array ${i} kept its values`));
+  assert.equal(ig.allocArray("float32", 0).length, 0);
+  const t = { s: ig.tensor([1.5, -2, 3], { dtype: "float64" }), i: ig.tensor([7, 8], { dtype: "int32" }) };
+  const dir = mkdtempSync(join(tmpdir(), "ingot-slab-"));
+  try {
+    ig.saveSafetensors(join(dir, "x.safetensors"), t);
+    const back = ig.loadSafetensors(join(dir, "x.safetensors")).tensors;
+    assert.deepEqual([...back.s.dataSync()], [1.5, -2, 3]);
+    assert.deepEqual([...back.i.dataSync()], [7, 8]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("poisoning fills uninitialized floats with NaN and integers with 0x5A bytes", () => {
