@@ -51,19 +51,37 @@ function load(m: ig.nn.Module): void {
 
 const inputs = () => ({ attentionMask: fromArr(g.attentionMask), tokenTypeIds: fromArr(g.tokenTypeIds) });
 
-test(`BertForMaskedLM matches Hugging Face's BERT in PyTorch ${g.torch}: hidden states, MLM logits, loss, every gradient (float64)`, () => {
+type Expected = Pick<Golden, "hidden" | "pooled" | "mlmLogits" | "mlmLoss" | "mlmGrads" | "clsLogits" | "clsLoss">;
+
+/** BertForMaskedLM on bert.json's weights and batch against `want`: hidden states, all logits, loss, every gradient. */
+function checkMlm(want: Expected): InstanceType<typeof BertForMaskedLM> {
   const m = new BertForMaskedLM({ ...g.config, dtype: "float64" });
-  const want = Object.keys(g.mlmGrads);
-  assert.deepEqual(m.namedParameters().map(([n]) => n).sort(), want.sort(), "Hugging Face's parameter names");
-  assert.equal(m.cls.predictions.decoder.weight, m.bert.embeddings.word_embeddings.weight, "decoder tied to the word embeddings");
+  assert.deepEqual(m.namedParameters().map(([n]) => n).sort(), Object.keys(want.mlmGrads).sort(), "Hugging Face's parameter names");
   load(m);
   m.eval();
-  close("hidden", m.bert.forward(fromArr(g.ids), inputs()).lastHiddenState, g.hidden, 1e-12, 1e-10);
+  close("hidden", m.bert.forward(fromArr(g.ids), inputs()).lastHiddenState, want.hidden, 1e-12, 1e-10);
   const full = m.forward(fromArr(g.ids), { ...inputs(), labels: fromArr(g.labels), allLogits: true });
-  close("logits", full.logits, g.mlmLogits, 1e-12, 1e-10);
-  close("loss", [full.loss!.item()], [g.mlmLoss], 1e-12, 1e-12);
+  close("logits", full.logits, want.mlmLogits, 1e-12, 1e-10);
+  close("loss", [full.loss!.item()], [want.mlmLoss], 1e-12, 1e-12);
   full.loss!.backward();
-  for (const [n, p] of m.namedParameters()) close(`grad of ${n}`, p.grad!, g.mlmGrads[n], 1e-12, 1e-9);
+  for (const [n, p] of m.namedParameters()) close(`grad of ${n}`, p.grad!, want.mlmGrads[n], 1e-12, 1e-9);
+  return m;
+}
+
+/** BertForSequenceClassification on bert.json's weights against `want`: pooled output, logits, loss. */
+function checkClassifier(want: Expected): void {
+  const m = new BertForSequenceClassification({ ...g.config, dtype: "float64" }, g.numLabels);
+  load(m);
+  m.eval();
+  const out = m.forward(fromArr(g.ids), { ...inputs(), labels: fromArr(g.clsLabels) });
+  close("pooled", m.bert.forward(fromArr(g.ids), inputs()).poolerOutput!, want.pooled, 1e-12, 1e-10);
+  close("classifier logits", out.logits, want.clsLogits, 1e-12, 1e-10);
+  close("classifier loss", [out.loss!.item()], [want.clsLoss], 1e-12, 1e-12);
+}
+
+test(`BertForMaskedLM matches Hugging Face's BERT in PyTorch ${g.torch}: hidden states, MLM logits, loss, every gradient (float64)`, () => {
+  const m = checkMlm(g);
+  assert.equal(m.cls.predictions.decoder.weight, m.bert.embeddings.word_embeddings.weight, "decoder tied to the word embeddings");
 
   // The default path runs the decoder on the labelled positions only: the same loss, the same rows.
   m.zeroGrad();
@@ -78,34 +96,11 @@ test(`BertForMaskedLM matches Hugging Face's BERT in PyTorch ${g.torch}: hidden 
   for (const [n, p] of m.namedParameters()) close(`masked-only grad of ${n}`, p.grad!, g.mlmGrads[n], 1e-12, 1e-9);
 });
 
-test("BertForSequenceClassification matches PyTorch: pooler ([CLS] → dense → tanh) and classifier logits and loss", () => {
-  const m = new BertForSequenceClassification({ ...g.config, dtype: "float64" }, g.numLabels);
-  load(m);
-  m.eval();
-  const out = m.forward(fromArr(g.ids), { ...inputs(), labels: fromArr(g.clsLabels) });
-  close("pooled", m.bert.forward(fromArr(g.ids), inputs()).poolerOutput!, g.pooled, 1e-12, 1e-10);
-  close("logits", out.logits, g.clsLogits, 1e-12, 1e-10);
-  close("loss", [out.loss!.item()], [g.clsLoss], 1e-12, 1e-12);
-});
+test("BertForSequenceClassification matches PyTorch: pooler ([CLS] → dense → tanh) and classifier logits and loss", () => checkClassifier(g));
 
 test(`BERT matches transformers ${hf.versions.transformers} itself on bert.json's weights: states, logits, losses, every MLM gradient (float64)`, () => {
-  const m = new BertForMaskedLM({ ...g.config, dtype: "float64" });
-  load(m);
-  m.eval();
-  close("hidden", m.bert.forward(fromArr(g.ids), inputs()).lastHiddenState, hf.hidden, 1e-12, 1e-10);
-  const full = m.forward(fromArr(g.ids), { ...inputs(), labels: fromArr(g.labels), allLogits: true });
-  close("logits", full.logits, hf.mlmLogits, 1e-12, 1e-10);
-  close("loss", [full.loss!.item()], [hf.mlmLoss], 1e-12, 1e-12);
-  full.loss!.backward();
-  assert.deepEqual(Object.keys(hf.mlmGrads).sort(), m.namedParameters().map(([n]) => n).sort());
-  for (const [n, p] of m.namedParameters()) close(`grad of ${n}`, p.grad!, hf.mlmGrads[n], 1e-12, 1e-9);
-  const c = new BertForSequenceClassification({ ...g.config, dtype: "float64" }, g.numLabels);
-  load(c);
-  c.eval();
-  const out = c.forward(fromArr(g.ids), { ...inputs(), labels: fromArr(g.clsLabels) });
-  close("pooled", c.bert.forward(fromArr(g.ids), inputs()).poolerOutput!, hf.pooled, 1e-12, 1e-10);
-  close("classifier logits", out.logits, hf.clsLogits, 1e-12, 1e-10);
-  close("classifier loss", [out.loss!.item()], [hf.clsLoss], 1e-12, 1e-12);
+  checkMlm(hf);
+  checkClassifier(hf);
 });
 
 test("BERT: padding does not change the real tokens' states; float32 follows float64", () => {
