@@ -65,10 +65,10 @@ export class KVCache {
       const grown = zeros([Math.max(past + T, 2 * past, 16), 2, B, nHead, D], { dtype: qkv.dtype });
       if (buf && past > 0) copy_(narrow(grown, 0, 0, past), narrow(buf, 0, 0, past));
       buf = this.fused[layer] = grown;
+      this.k[layer] = this.v[layer] = null; // the layer exists, in the fused form
     }
     kvCacheWrite_(buf, qkv, { past, nHead });
     this.fusedLength[layer] = past + T;
-    this.k[layer] = this.v[layer] = null;
     return kvCacheAttention(qkv, buf, { past, nHead });
   }
 

@@ -89,6 +89,7 @@ let slab: ArrayBuffer | null = null;
 let slabUsed = SLAB_BYTES;
 
 function slabArray(ctor: TypedArrayCtor, len: number, bytes: number): TypedArray {
+  if (bytes === 0) return new ctor(0);
   const align = bytes >= 256 ? 64 : 16; // vectors start on a cache line
   let start = (slabUsed + align - 1) & ~(align - 1);
   if (start + bytes > SLAB_BYTES) {
@@ -104,11 +105,11 @@ export function allocArray(dtype: DType, n: number): TypedArray {
   const info = dtypeInfo(dtype);
   const len = info.storageLength(n);
   const bytes = len * info.array.BYTES_PER_ELEMENT;
-  if (bytes < UNINIT_MIN_BYTES) return bytes === 0 ? new info.array(0) : slabArray(info.array, len, bytes);
+  if (bytes < UNINIT_MIN_BYTES) return slabArray(info.array, len, bytes);
   const reused = takeRecycled(bytes);
   if (reused) return new info.array(reused, 0, len).fill(0);
   const arr = new info.array(len);
-  if (born !== null && bytes >= UNINIT_MIN_BYTES) born.add(arr.buffer as ArrayBuffer);
+  born?.add(arr.buffer as ArrayBuffer);
   return arr;
 }
 
@@ -181,7 +182,7 @@ export function recycledBytes(): number {
   return pooledBytes;
 }
 
-// Below this size a zero-filled typed array costs no more than an uninitialized one.
+// Below this size arrays come from slabs (zero as new), and recycling does not bother with them.
 const UNINIT_MIN_BYTES = 4096;
 type UnsafeAlloc = (bytes: number) => { buffer: ArrayBufferLike; byteOffset: number };
 // Node's Buffer.allocUnsafeSlow: a fresh ArrayBuffer (byteOffset 0, not from the shared pool) that
@@ -201,15 +202,17 @@ export function allocArrayUninit(dtype: DType, n: number): TypedArray {
   const len = info.storageLength(n);
   const bytes = len * info.array.BYTES_PER_ELEMENT;
   let arr: TypedArray;
-  const reused = bytes >= UNINIT_MIN_BYTES ? takeRecycled(bytes) : undefined;
-  if (reused) arr = new info.array(reused, 0, len);
-  else if (bytes < UNINIT_MIN_BYTES) arr = bytes === 0 ? new info.array(0) : slabArray(info.array, len, bytes);
-  else if (allocUnsafeSlow === undefined || bytes < UNINIT_MIN_BYTES) arr = new info.array(len);
+  if (bytes < UNINIT_MIN_BYTES) arr = slabArray(info.array, len, bytes);
   else {
-    const buf = allocUnsafeSlow(bytes);
-    arr = new info.array(buf.buffer as ArrayBuffer, buf.byteOffset, len);
+    const reused = takeRecycled(bytes);
+    if (reused) arr = new info.array(reused, 0, len);
+    else if (allocUnsafeSlow === undefined) arr = new info.array(len);
+    else {
+      const buf = allocUnsafeSlow(bytes);
+      arr = new info.array(buf.buffer as ArrayBuffer, buf.byteOffset, len);
+    }
+    born?.add(arr.buffer as ArrayBuffer);
   }
-  if (born !== null && bytes >= UNINIT_MIN_BYTES) born.add(arr.buffer as ArrayBuffer);
   if (poison) {
     if (info.isFloat && info.computable) arr.fill(NaN);
     else new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength).fill(0x5a);
