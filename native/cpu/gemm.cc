@@ -59,18 +59,24 @@ thread_local Scratch apack, bpack;
 // each element of C sums its K products in the same order on 1 or many threads (bit-identical).
 inline int64_t k_step(int64_t K) { return cdiv(K, cdiv(K, KC)); }
 
+// An A block's rows with MR-row panels: MC_MAX rounded down to whole panels.
+template <int64_t MR>
+constexpr int64_t mc_max() { return MC_MAX / MR * MR; }
+
 // One packed A block (rows i0..i0+mc) times the packed B panels of columns jc..jc+nc.
+template <int64_t MR>
 void compute(const Gemm& g, const float* ap, int64_t i0, int64_t mc, const float* bp, int64_t jc, int64_t nc, int64_t kc, bool acc, bool last) {
   const bool fused = last && (g.bias || g.act != Act::None);
-  for (int64_t j = 0; j < nc; j += NR) panel(g, ap, i0, mc, bp + j * kc, jc + j, std::min(NR, nc - j), kc, acc, fused);
+  for (int64_t j = 0; j < nc; j += NR) panel<MR>(g, ap, i0, mc, bp + j * kc, jc + j, std::min(NR, nc - j), kc, acc, fused);
 }
 
 // The serial blocked GEMM on rows [i0, i1) and columns [j0, j1) of C.
+template <int64_t MR>
 void gemm_block(const Gemm& g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
   const int64_t rows = i1 - i0, K = g.K;
   // A blocks as large as fit L2, of equal size so that the last one is not a sliver.
-  const int64_t mblocks = cdiv(rows, MC_MAX);
-  const int64_t mc = std::min(cdiv(cdiv(rows, mblocks), MR) * MR, MC_MAX);
+  const int64_t mblocks = cdiv(rows, mc_max<MR>());
+  const int64_t mc = std::min(cdiv(cdiv(rows, mblocks), MR) * MR, mc_max<MR>());
   const int64_t kstep = k_step(K);
   float* bp = bpack.get(size_t(KC * cdiv(std::min(j1 - j0, NC_MAX), NR) * NR + SLACK));
   float* ap = apack.get(size_t(MC_MAX * KC + SLACK));
@@ -82,8 +88,8 @@ void gemm_block(const Gemm& g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
       for (int64_t j = 0; j < nc; j += NR) pack_b_panel(g, pc, kc, jc + j, std::min(NR, nc - j), bp + j * kc);
       for (int64_t ic = i0; ic < i1; ic += mc) {
         const int64_t m = std::min(mc, i1 - ic);
-        pack_a(g, ic, m, pc, kc, ap);
-        compute(g, ap, ic, m, bp, jc, nc, kc, acc, last);
+        pack_a<MR>(g, ic, m, pc, kc, ap);
+        compute<MR>(g, ap, ic, m, bp, jc, nc, kc, acc, last);
       }
     }
   }
@@ -112,6 +118,7 @@ thread_local Atomics<int64_t> block_step;   // per row block: how many K steps a
 // C's rows are then updated by one thread at a time and in K order (bit-identical to 1 thread). So
 // no thread ever idles at a barrier, and one slowed down by another process costs at most a task.
 // Odd tasks walk the B panels right to left, so two threads starting a step pack different panels.
+template <int64_t MR>
 void gemm_shared(const Gemm& g, int nt) {
   const int64_t M = g.M, N = g.N, K = g.K;
   const int64_t kstep = k_step(K), nk = cdiv(K, kstep);
@@ -121,7 +128,7 @@ void gemm_shared(const Gemm& g, int nt) {
   float* bp = bpack.get(size_t(K * ncs + SLACK));
   // Row blocks of whole MR-row panels, as many as fit L2 rounded up to a multiple of the thread
   // count, dealt out evenly (2048 rows on 2 threads: 16 blocks of 21 or 22 panels).
-  const int64_t mp = cdiv(M, MR), nb = cdiv(cdiv(mp, MC_MAX / MR), nt) * nt;
+  const int64_t mp = cdiv(M, MR), nb = cdiv(cdiv(mp, mc_max<MR>() / MR), nt) * nt;
   for (int64_t jc = 0; jc < N; jc += ncs) {
     const int64_t nc = std::min(ncs, N - jc), np = cdiv(nc, NR);
     std::atomic<uint8_t>* state = panel_state.zeroed(size_t(nk * npmax));
@@ -135,7 +142,7 @@ void gemm_shared(const Gemm& g, int nt) {
       float* bq = bp + p * npmax * NR;  // the panels of this K step, kc×NR each
       std::atomic<uint8_t>* st = state + q * npmax;
       float* ap = apack.get(size_t(MC_MAX * KC + SLACK));
-      if (m > 0) pack_a(g, ic, m, p, kc, ap);  // (reads only A: may run before the wait)
+      if (m > 0) pack_a<MR>(g, ic, m, p, kc, ap);  // (reads only A: may run before the wait)
       while (done[ib].load(std::memory_order_acquire) != q) INGOT_GEMM_RELAX();
       thread_local std::vector<int64_t> waiting;  // panels another thread was still packing
       waiting.clear();
@@ -148,12 +155,12 @@ void gemm_shared(const Gemm& g, int nt) {
           st[j].store(2, std::memory_order_release);
           seen = 2;
         }
-        if (seen == 2) panel(g, ap, ic, m, b, jc + j * NR, std::min(NR, nc - j * NR), kc, acc, fused);
+        if (seen == 2) panel<MR>(g, ap, ic, m, b, jc + j * NR, std::min(NR, nc - j * NR), kc, acc, fused);
         else waiting.push_back(j);  // come back to it after the others
       }
       for (const int64_t j : waiting) {
         while (st[j].load(std::memory_order_acquire) != 2) INGOT_GEMM_RELAX();
-        panel(g, ap, ic, m, bq + j * NR * kc, jc + j * NR, std::min(NR, nc - j * NR), kc, acc, fused);
+        panel<MR>(g, ap, ic, m, bq + j * NR * kc, jc + j * NR, std::min(NR, nc - j * NR), kc, acc, fused);
       }
       done[ib].store(q + 1, std::memory_order_release);
     });
@@ -255,27 +262,17 @@ void gemv(const Gemm& g, bool allow_parallel) {
   });
 }
 
-void sgemm_impl(const Gemm& g, bool allow_parallel) {
+// The packed GEMM with MR-row A panels, on nt threads.
+template <int64_t MR>
+void blocked(const Gemm& g, int nt) {
   const int64_t M = g.M, N = g.N, K = g.K;
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    for (int64_t i = 0; i < M; i++)
-      for (int64_t j = 0; j < N && !g.accumulate; j++) g.C[i * g.ldc + j] = 0.0f;
-    epilogue(g, 0, M, 0, N);
-    return;
-  }
-  if (M == 1 && (g.rsb == 1 || g.csb == 1)) {
-    gemv(g, allow_parallel);
-    return;
-  }
   const double flops = 2.0 * double(M) * double(N) * double(K);
-  const int nt = allow_parallel && flops >= PARALLEL_FLOPS ? num_threads() : 1;
   if (nt == 1) {
-    gemm_block(g, 0, M, 0, N);
+    gemm_block<MR>(g, 0, M, 0, N);
     return;
   }
   if (flops >= SHARED_FLOPS && M >= 4 * MC_MAX) {
-    gemm_shared(g, nt);
+    gemm_shared<MR>(g, nt);
     return;
   }
   // Smaller products: C is cut into tm × tn blocks, one task each, every task packing its own A
@@ -300,8 +297,27 @@ void sgemm_impl(const Gemm& g, bool allow_parallel) {
     const int64_t a = t / tn, b = t % tn;
     const int64_t i0 = std::min(M, mp * a / tm * MR), i1 = std::min(M, mp * (a + 1) / tm * MR);
     const int64_t j0 = std::min(N, np * b / tn * NR), j1 = std::min(N, np * (b + 1) / tn * NR);
-    if (i0 < i1 && j0 < j1) gemm_block(g, i0, i1, j0, j1);
+    if (i0 < i1 && j0 < j1) gemm_block<MR>(g, i0, i1, j0, j1);
   });
+}
+
+void sgemm_impl(const Gemm& g, bool allow_parallel) {
+  const int64_t M = g.M, N = g.N, K = g.K;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N && !g.accumulate; j++) g.C[i * g.ldc + j] = 0.0f;
+    epilogue(g, 0, M, 0, N);
+    return;
+  }
+  if (M == 1 && (g.rsb == 1 || g.csb == 1)) {
+    gemv(g, allow_parallel);
+    return;
+  }
+  const double flops = 2.0 * double(M) * double(N) * double(K);
+  const int nt = allow_parallel && flops >= PARALLEL_FLOPS ? num_threads() : 1;
+  if (MR_WIDE != MR_NARROW && K >= WIDE_MIN_K) blocked<MR_WIDE>(g, nt);
+  else blocked<MR_NARROW>(g, nt);
 }
 
 }  // namespace

@@ -10,28 +10,50 @@
 namespace ingot {
 namespace gemm_detail {
 
-constexpr int64_t MR = 6;
-constexpr int64_t NR = 2 * W;
+// MR × NR: the C tile the micro-kernel keeps in registers. AVX2 (16 ymm registers): 6 × 16, 12
+// accumulators. AVX-512 (32 zmm) has two: 6 × 32 and 14 × 32 (28 accumulators, so each B row loaded
+// feeds 28 FMAs instead of 12: +6 … +13 % at 2048², but 3 … 11 % slower than 6 × 32 when K ≤ 64, and
+// the small conv products lose with it; paired in one process, docs/native-gemm.md). The blocked
+// algorithm is a template on MR; sgemm picks MR_WIDE from K >= WIDE_MIN_K on.
 // KC: a kc×NR panel of B (16 KB with AVX2) stays in the 32 KB L1 while MC/MR panels of A stream
 // past it from L2; an MC×KC block of A (144 KB) fits Zen3's 512 KB L2 with room for C and B.
 // With AVX-512 (NR = 32) KC = 512: a 64 KB B panel (L2), but half the K steps, so C is read and
 // written half as often. Paired in one process on the Intel Xeon VM (2048²): +10, +11, +4, −3 %
 // (medians of 25–40 alternations); 128×784×128 and 1024² unchanged. AVX2 keeps the Zen3 tuning.
+// An A block is at most MC_MAX rows, rounded down to whole MR-row panels (140 with MR = 14).
+// INGOT_GEMM_MR (the wide MR), INGOT_GEMM_KC and INGOT_GEMM_MC override them at build time, for
+// bench/native/gemm-pair, which times such builds against each other and OpenBLAS in one process.
+constexpr int64_t MR_NARROW = 6;
+#ifdef INGOT_GEMM_MR
+constexpr int64_t MR_WIDE = INGOT_GEMM_MR;
+#else
+constexpr int64_t MR_WIDE = W >= 16 ? 14 : MR_NARROW;
+#endif
+constexpr int64_t WIDE_MIN_K = 256;
+constexpr int64_t NR = 2 * W;
+#ifdef INGOT_GEMM_KC
+constexpr int64_t KC = INGOT_GEMM_KC;
+#else
 constexpr int64_t KC = W >= 16 ? 512 : 256;
+#endif
+#ifdef INGOT_GEMM_MC
+constexpr int64_t MC_MAX = INGOT_GEMM_MC;
+#else
 constexpr int64_t MC_MAX = 144;
+#endif
 constexpr int64_t SLACK = 64;  // floats after each packed buffer (see transpose_pack)
 
 inline int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // c[R×NR] = (acc ? c : 0) + a·b for the first R ≤ MR rows of a kc×MR panel a and a kc×NR panel b.
-// R < MR serves the last panel of a block (M = 32 is 5 panels of 6 and one of 2), so no FMAs are
-// spent on zero padding. The accumulators stay in registers: every loop over r is unrolled. With
-// R = 6 the loop body is 12 FMAs, 6 broadcasts and 2 loads per k: the FMA pipes bound it, not the
-// load ports (Zen3: 2 FMA, 3 loads per cycle).
-template <int R>
+// R < MR serves the last panel of a block (with MR = 6, M = 32 is 5 panels of 6 and one of 2), so
+// no FMAs are spent on zero padding. The accumulators stay in registers: every loop over r is
+// unrolled. With R = 6 the loop body is 12 FMAs, 6 broadcasts and 2 loads per k: the FMA pipes bound
+// it, not the load ports (Zen3: 2 FMA, 3 loads per cycle); with R = 14, 28 FMAs, 14 broadcasts and 2 loads.
+template <int64_t MR, int R>
 inline void micro(int64_t kc, const float* __restrict a, const float* __restrict b, float* __restrict c, int64_t ldc, bool acc) {
   V c0[R], c1[R];
-#pragma GCC unroll 6
+#pragma GCC unroll 16
   for (int r = 0; r < R; r++) {
     c0[r] = vzero(), c1[r] = vzero();
     INGOT_PREFETCH(c + r * ldc, 1);  // the tile is written at the end: fetch it meanwhile
@@ -40,7 +62,7 @@ inline void micro(int64_t kc, const float* __restrict a, const float* __restrict
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; k++) {
     const V b0 = vload(b), b1 = vload(b + W);
-#pragma GCC unroll 6
+#pragma GCC unroll 16
     for (int r = 0; r < R; r++) {
       const V ar = vset1(a[r]);
       c0[r] = vfma(ar, b0, c0[r]);
@@ -49,7 +71,7 @@ inline void micro(int64_t kc, const float* __restrict a, const float* __restrict
     a += MR;
     b += NR;
   }
-#pragma GCC unroll 6
+#pragma GCC unroll 16
   for (int r = 0; r < R; r++) {
     float* cr = c + r * ldc;
     vstore(cr, acc ? vadd(vload(cr), c0[r]) : c0[r]);
@@ -57,16 +79,12 @@ inline void micro(int64_t kc, const float* __restrict a, const float* __restrict
   }
 }
 
-// The micro-kernel for mr rows (1..MR).
+// The micro-kernel for mr rows (1..MR) of a panel packed MR rows wide.
+template <int64_t MR, int R = int(MR)>
 inline void micro_rows(int64_t mr, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
-  switch (mr) {
-    case 6: return micro<6>(kc, a, b, c, ldc, acc);
-    case 5: return micro<5>(kc, a, b, c, ldc, acc);
-    case 4: return micro<4>(kc, a, b, c, ldc, acc);
-    case 3: return micro<3>(kc, a, b, c, ldc, acc);
-    case 2: return micro<2>(kc, a, b, c, ldc, acc);
-    default: return micro<1>(kc, a, b, c, ldc, acc);
-  }
+  if constexpr (R > 1)
+    if (mr < R) return micro_rows<MR, R - 1>(mr, kc, a, b, c, ldc, acc);
+  micro<MR, R>(kc, a, b, c, ldc, acc);
 }
 
 #if defined(__AVX2__)
@@ -94,12 +112,13 @@ inline void transpose8(__m256* r) {
 // d[k·R + r] = src[r·ld + k] for r < rows (0 for rows ≤ r < R), k < kc: packs `rows` vectors that
 // are contiguous along k (rows of a row-major A, columns of a column-major B) into a k-major panel.
 // NOTE: with AVX2 the stores of a panel whose R is not a multiple of 8 spill 8 − R % 8 floats past
-// the k-row they belong to; later stores overwrite them, and the buffers have slack for the last.
+// the k-row they belong to; later stores overwrite them (the 8-row groups are stored last to first,
+// and the k-rows in order), and the buffers have slack for the last.
 inline void transpose_pack(const float* __restrict src, int64_t ld, int64_t rows, int64_t kc, int64_t R, float* __restrict d) {
   int64_t k = 0;
 #if defined(__AVX2__)
   for (; k + 8 <= kc; k += 8)
-    for (int64_t r0 = 0; r0 < R; r0 += 8) {
+    for (int64_t r0 = (R - 1) / 8 * 8; r0 >= 0; r0 -= 8) {
       __m256 v[8];
       for (int64_t j = 0; j < 8; j++) v[j] = r0 + j < rows ? _mm256_loadu_ps(src + (r0 + j) * ld + k) : _mm256_setzero_ps();
       transpose8(v);
@@ -111,6 +130,7 @@ inline void transpose_pack(const float* __restrict src, int64_t ld, int64_t rows
 }
 
 // Packs rows i0..i0+mc, columns p0..p0+kc of A into MR-row panels (zero-padded to MR rows).
+template <int64_t MR>
 inline void pack_a(const Gemm& g, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* __restrict ap) {
   for (int64_t ip = 0; ip < mc; ip += MR) {
     const int64_t mr = std::min(MR, mc - ip);
@@ -162,15 +182,16 @@ inline void epilogue(const Gemm& g, int64_t i0, int64_t mr, int64_t j0, int64_t 
 
 // One packed A block (rows i0..i0+mc) times one packed kc×NR panel b of B (columns j..j+nr):
 // the A panels stream from L2 past the B panel, which stays in L1.
+template <int64_t MR>
 inline void panel(const Gemm& g, const float* ap, int64_t i0, int64_t mc, const float* b, int64_t j, int64_t nr, int64_t kc, bool acc, bool fused) {
   alignas(64) float tmp[MR * NR];
   for (int64_t ip = 0; ip < mc; ip += MR) {
     const int64_t mr = std::min(MR, mc - ip);
     float* c = g.C + (i0 + ip) * g.ldc + j;
     if (nr == NR) {
-      micro_rows(mr, kc, ap + ip * kc, b, c, g.ldc, acc);
+      micro_rows<MR>(mr, kc, ap + ip * kc, b, c, g.ldc, acc);
     } else {
-      micro_rows(mr, kc, ap + ip * kc, b, tmp, NR, false);
+      micro_rows<MR>(mr, kc, ap + ip * kc, b, tmp, NR, false);
       for (int64_t r = 0; r < mr; r++)
         for (int64_t q = 0; q < nr; q++) c[r * g.ldc + q] = acc ? c[r * g.ldc + q] + tmp[r * NR + q] : tmp[r * NR + q];
     }

@@ -71,7 +71,9 @@ test("sizes off the micro-tile and across the KC, MC and NC blocks", { skip }, (
     [5, 1, 17], // K = 1
     [7, 3, 15],
     [13, 255, 33], // K just under KC
-    [6, 256, 16], // exactly one block and one tile
+    [6, 256, 16], // exactly one block and one tile (AVX2: MR × NR = 6 × 16, KC = 256)
+    [14, 512, 32], // the same with AVX-512 (14 × 32, KC = 512)
+    [29, 515, 95], // AVX-512: two whole row panels and one of 1; K two steps of 258 and 257
     [11, 257, 31], // K just over KC: two K steps of 129 and 128
     [143, 513, 17], // M under MC, K over 2·KC
     [145, 100, 47], // M just over MC
