@@ -127,7 +127,7 @@ void gemm_shared(const Gemm& g, int nt) {
   const int64_t npmax = ncs / NR;
   float* bp = bpack.get(size_t(K * ncs + SLACK));
   // Row blocks of whole MR-row panels, as many as fit L2 rounded up to a multiple of the thread
-  // count, dealt out evenly (2048 rows on 2 threads: 16 blocks of 21 or 22 panels).
+  // count, dealt out evenly (2048 rows on 2 threads, MR = 14: 16 blocks of 9 or 10 panels).
   const int64_t mp = cdiv(M, MR), nb = cdiv(cdiv(mp, mc_max<MR>() / MR), nt) * nt;
   for (int64_t jc = 0; jc < N; jc += ncs) {
     const int64_t nc = std::min(ncs, N - jc), np = cdiv(nc, NR);
@@ -262,11 +262,10 @@ void gemv(const Gemm& g, bool allow_parallel) {
   });
 }
 
-// The packed GEMM with MR-row A panels, on nt threads.
+// The packed GEMM with MR-row A panels, on nt threads (flops: 2·M·N·K).
 template <int64_t MR>
-void blocked(const Gemm& g, int nt) {
-  const int64_t M = g.M, N = g.N, K = g.K;
-  const double flops = 2.0 * double(M) * double(N) * double(K);
+void blocked(const Gemm& g, int nt, double flops) {
+  const int64_t M = g.M, N = g.N;
   if (nt == 1) {
     gemm_block<MR>(g, 0, M, 0, N);
     return;
@@ -316,8 +315,8 @@ void sgemm_impl(const Gemm& g, bool allow_parallel) {
   }
   const double flops = 2.0 * double(M) * double(N) * double(K);
   const int nt = allow_parallel && flops >= PARALLEL_FLOPS ? num_threads() : 1;
-  if (MR_WIDE != MR_NARROW && K >= WIDE_MIN_K) blocked<MR_WIDE>(g, nt);
-  else blocked<MR_NARROW>(g, nt);
+  if (K >= WIDE_MIN_K) blocked<MR_WIDE>(g, nt, flops);
+  else blocked<MR_NARROW>(g, nt, flops);
 }
 
 }  // namespace
