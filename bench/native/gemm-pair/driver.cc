@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
   // between calls when it takes part (INGOT_PAIR_SLEEP_US overrides).
   const char* sl = getenv("INGOT_PAIR_SLEEP_US");
   const long sleep_us = sl ? atol(sl) : with_openblas ? 200000 : 0;
+  // After the pause every variant starts cold (threads asleep, caches and clocks idle): with
+  // INGOT_PAIR_WARMUP=N, N untimed calls follow the pause, so the timing is of warm calls.
+  const char* wu = getenv("INGOT_PAIR_WARMUP");
+  const int warmup = wu ? atoi(wu) : 0;
   std::vector<float> A(M * K), B(K * N), C(M * N), R(M * N);
   for (auto& x : A) x = rand() / float(RAND_MAX) - 0.5f;
   for (auto& x : B) x = rand() / float(RAND_MAX) - 0.5f;
@@ -73,6 +77,7 @@ int main(int argc, char** argv) {
     for (size_t v0 = 0; v0 < V; v0++) {
       const size_t v = (v0 + r) % V;  // each round starts with another variant
       if (sleep_us) usleep(sleep_us);
+      for (int q = 0; q < warmup; q++) fs[v](M, N, K, ta, tb, A.data(), B.data(), C.data());
       const auto s = std::chrono::steady_clock::now();
       for (int q = 0; q < reps; q++) fs[v](M, N, K, ta, tb, A.data(), B.data(), C.data());
       const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count() / reps;
