@@ -1,9 +1,10 @@
 // Shared machinery of the benchmarks: timing (best window of several, the same rule as the peers
 // use), the peers run as subprocesses, the machine description, tables, and bench/results/*.json.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import * as ig from "../src/index.js";
 import { getNumThreads, nativeInfo, setNumThreads } from "../src/backend/cpu/index.js";
@@ -161,21 +162,210 @@ export function torchEnv(threads: number): Record<string, string> {
 }
 
 /**
- * PyTorch at its best here: OpenBLAS (with the right kernels, see openblasCoretype),
- * OMP_WAIT_POLICY=PASSIVE, run once with 1 thread and once with 2 (as separate processes, so
- * OpenBLAS's own pool follows); the faster result is kept.
+ * A PyTorch peer process that stays up (`peers/torch_peer.py`): it sets its workload up once, with
+ * OpenBLAS (the right kernels, see openblasCoretype), OMP_WAIT_POLICY=PASSIVE and `threads` threads,
+ * then times one window per request. So its windows can alternate with Ingot's (pairedTiming).
  */
-export function runTorch(workload: string, spec: object, better: (a: PeerResult, b: PeerResult) => boolean): PeerResult {
-  const py = torchPython();
-  if (!py) return { ok: false, error: "no Python with torch (apt-get install python3-torch libopenblas0-pthread, or set INGOT_BENCH_PYTHON)" };
-  let best: PeerResult | null = null;
-  for (const threads of [1, 2]) {
-    const env = torchEnv(threads);
-    const r = runPeer(py, [join(PEERS, "torch_peer.py"), workload, JSON.stringify({ ...spec, threads })], env);
-    if (!r.ok) return r;
-    if (!best || better(r, best)) best = r;
+export class TorchPeer {
+  private lines: string[] = [];
+  private waiting: ((line: string | null) => void) | null = null;
+  private closed = false;
+  private stderr = "";
+
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    readonly threads: number,
+  ) {
+    createInterface({ input: child.stdout }).on("line", (l) => this.push(l));
+    child.stderr.on("data", (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
+    child.on("close", () => {
+      this.closed = true;
+      this.push(null);
+    });
+    child.on("error", (e) => {
+      this.stderr += `\n${e.message}`;
+      this.closed = true;
+      this.push(null);
+    });
   }
-  return best!;
+
+  private push(line: string | null): void {
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w(line);
+    } else if (line !== null) this.lines.push(line);
+  }
+
+  private next(timeoutS: number): Promise<string | null> {
+    if (this.lines.length) return Promise.resolve(this.lines.shift()!);
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting = null;
+        resolve(null);
+      }, timeoutS * 1000);
+      this.waiting = (l) => {
+        clearTimeout(timer);
+        resolve(l);
+      };
+    });
+  }
+
+  private async reply(timeoutS: number): Promise<PeerResult> {
+    const line = await this.next(timeoutS);
+    if (line !== null)
+      try {
+        return { ok: true, ...(JSON.parse(line) as object) };
+      } catch {
+        return { ok: false, error: `unexpected output: ${line.slice(0, 200)}` };
+      }
+    // The error line itself (Python's "ValueError: …"), else the last lines.
+    const lines = this.stderr.trim().split("\n");
+    const why = lines.find((l) => /^\w*(Error|Exception)\b.*:/.test(l.trim())) ?? lines.slice(-3).join(" | ");
+    return { ok: false, error: `${why.trim() || "no answer"} (${this.closed ? `exit ${this.child.exitCode}` : `no answer in ${timeoutS} s`})` };
+  }
+
+  /** Starts the peer; `info` is its first line (the workload's check, version, BLAS) or the error. */
+  static async start(workload: string, spec: object, threads: number): Promise<{ peer: TorchPeer | null; info: PeerResult }> {
+    const py = torchPython();
+    if (!py) return { peer: null, info: { ok: false, error: "no Python with torch (apt-get install python3-torch libopenblas0-pthread, or set INGOT_BENCH_PYTHON)" } };
+    const child = spawn(py, [join(PEERS, "torch_peer.py"), workload, JSON.stringify({ ...spec, threads })], { env: { ...process.env, ...torchEnv(threads) } });
+    const peer = new TorchPeer(child, threads);
+    const info = await peer.reply(300);
+    if (!info.ok) {
+      peer.close();
+      return { peer: null, info };
+    }
+    return { peer, info };
+  }
+
+  /** Seconds per iteration over one window of about windowS seconds, after warmupS seconds of untimed calls. */
+  async window(windowS: number, warmupS: number): Promise<number> {
+    this.child.stdin.write(`${JSON.stringify({ windowS, warmupS })}\n`);
+    const r = await this.reply(120 + 10 * windowS);
+    if (!r.ok) throw new Error(`PyTorch peer (${this.threads} threads): ${r.error}`);
+    return r.secPerIter as number;
+  }
+
+  close(): void {
+    if (!this.closed) this.child.stdin.end();
+  }
+}
+
+/** One timing window: calls for at least warmupS seconds (and 2 calls), untimed, then calls for about windowS seconds; seconds per call. */
+export function timeWindow(fn: () => void, windowS: number, warmupS: number): number {
+  const w0 = performance.now();
+  let w = 0;
+  do {
+    fn();
+    w++;
+  } while (w < 2 || performance.now() - w0 < warmupS * 1000);
+  const t0 = performance.now();
+  let n = 0;
+  do {
+    fn();
+    n++;
+  } while (performance.now() - t0 < windowS * 1000);
+  return (performance.now() - t0) / 1000 / n;
+}
+
+export interface SideTiming extends Timing {
+  /** The thread count kept: the one with the fastest window. */
+  threads: number;
+  /** Seconds per iteration, one window per round, with that thread count. */
+  windows: number[];
+}
+
+export interface PairedTiming {
+  ingot: SideTiming;
+  /** Null when no PyTorch peer could be started. */
+  pytorch: SideTiming | null;
+  /**
+   * PyTorch's time over Ingot's (above 1: Ingot is faster), one per round, each from two windows
+   * measured seconds apart: the median is the steadiest comparison on a shared machine.
+   */
+  ratios: number[];
+}
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+function side(byThreads: Map<number, number[]>): SideTiming {
+  let kept: SideTiming | null = null;
+  for (const [threads, windows] of byThreads) {
+    const best = Math.min(...windows);
+    if (!kept || best < kept.best) kept = { threads, windows, best, median: median(windows), iterations: windows.length };
+  }
+  return kept!;
+}
+
+/**
+ * Times Ingot's fn and the PyTorch peers (one per thread count) in alternation: each round runs one
+ * window of every variant (Ingot with all cores and with one, PyTorch with each peer's threads), in
+ * an order that rotates from round to round, each after a pause of pauseS seconds (OpenBLAS's idle
+ * threads spin for about 0.13 s after a call and would slow whatever runs next) and warmupS seconds
+ * of untimed calls (after a pause the host gives the CPUs back slowly, and both sides' first calls
+ * are slow: with 2 warm-up calls instead, Ingot's 256² and 512² lost 10–20 % more than OpenBLAS's,
+ * docs/native-gemm.md). Each side keeps
+ * the thread count of its fastest window; the ratios pair the two sides' windows round by round,
+ * so a minute in which the shared host is slow costs both alike.
+ */
+export async function pairedTiming(fn: () => void, peers: TorchPeer[], { rounds = 8, windowS = 0.25, warmupS = 0.1, pauseS = 0.2 } = {}): Promise<PairedTiming> {
+  const all = getNumThreads();
+  const ingotThreads = all > 1 ? [all, 1] : [1];
+  type Variant = { run: () => Promise<number>; out: number[] };
+  const ours = new Map(ingotThreads.map((t) => [t, [] as number[]]));
+  const theirs = new Map(peers.map((p) => [p.threads, [] as number[]]));
+  const variants: Variant[] = [];
+  for (const t of ingotThreads)
+    variants.push({
+      run: async () => {
+        if (getNumThreads() !== t) setNumThreads(t); // (restarts the pool: only when the count changes)
+        return timeWindow(fn, windowS, warmupS);
+      },
+      out: ours.get(t)!,
+    });
+  for (const p of peers) variants.push({ run: () => p.window(windowS, warmupS), out: theirs.get(p.threads)! });
+  const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+  for (let r = 0; r < rounds; r++)
+    for (let v = 0; v < variants.length; v++) {
+      const x = variants[(v + r) % variants.length];
+      await sleep(pauseS);
+      x.out.push(await x.run());
+    }
+  if (getNumThreads() !== all) setNumThreads(all);
+  const ingot = side(ours);
+  const pytorch = peers.length ? side(theirs) : null;
+  const ratios = pytorch ? ingot.windows.map((w, i) => pytorch.windows[i] / w) : [];
+  return { ingot, pytorch, ratios };
+}
+
+/** Starts one PyTorch peer per thread count (1 and 2, as the issue's "better of 1 and 2 threads"). */
+export async function startTorchPeers(workload: string, spec: object): Promise<{ peers: TorchPeer[]; info: PeerResult }> {
+  const peers: TorchPeer[] = [];
+  let info: PeerResult = { ok: false, error: "not started" };
+  for (const threads of [1, 2]) {
+    const r = await TorchPeer.start(workload, spec, threads);
+    if (!r.peer) {
+      for (const p of peers) p.close();
+      return { peers: [], info: r.info };
+    }
+    peers.push(r.peer);
+    info = r.info;
+  }
+  return { peers, info };
+}
+
+/** How pairedTiming measures, for the results files. */
+export const PAIRED_METHOD =
+  "8 rounds; each round times one window (untimed calls for 0.1 s and at least 2, then calls for windowS seconds) of Ingot with all cores and with 1 thread and of PyTorch with 1 and 2 threads (two peer processes that stay up), in an order that rotates, each after a 0.2 s pause; each side keeps the thread count of its fastest window (best = that window, median = the median of its rounds); paired.median = the median over rounds of PyTorch's time / Ingot's time";
+
+/** The paired ratios' summary for the results file: median and the 10th and 90th percentiles. */
+export function ratioSummary(ratios: number[]): Record<string, unknown> | null {
+  if (!ratios.length) return null;
+  const s = [...ratios].sort((a, b) => a - b);
+  const q = (f: number) => s[Math.min(s.length - 1, Math.floor(f * s.length))];
+  return { rounds: s.length, median: q(0.5), p10: q(0.1), p90: q(0.9), ratios };
 }
 
 /** Runs the TensorFlow.js peer on one backend ("wasm" or "cpu"). */

@@ -10,7 +10,7 @@ import { lm } from "./lm.js";
 const args = process.argv.slice(2);
 const slow = args.includes("--slow");
 const chosen = args.filter((a) => !a.startsWith("--"));
-const all: Record<string, () => void> = { sgemm, mlp, cnn: () => cnn(slow), lm, quant };
+const all: Record<string, () => void | Promise<void>> = { sgemm, mlp, cnn: () => cnn(slow), lm, quant };
 for (const name of chosen)
   if (!all[name]) {
     console.error(`bench: unknown benchmark '${name}'; choose from ${Object.keys(all).join(", ")}`);
@@ -21,7 +21,7 @@ console.log("machine:", JSON.stringify(machine()), "ingot:", JSON.stringify(ingo
 let failed = false;
 for (const name of chosen.length ? chosen : Object.keys(all)) {
   try {
-    all[name]();
+    await all[name]();
   } catch (e) {
     failed = true;
     console.error(`bench ${name}: ${(e as Error).message}`);

@@ -1,7 +1,7 @@
 // Benchmark 1: single-precision matrix multiply C = A·B for square N (GFLOP/s), Ingot vs PyTorch
 // (OpenBLAS) and TensorFlow.js. Each result is checked against float64 dot products before timing.
 import * as ig from "../src/index.js";
-import { check, ingotVersions, measureIngot, packageVersion, printTable, ratio, runTfjs, runTorch, writeResult, type PeerResult, openblasCoretype } from "./common.js";
+import { check, ingotVersions, packageVersion, pairedTiming, PAIRED_METHOD, printTable, ratio, ratioSummary, runTfjs, startTorchPeers, writeResult, type PeerResult, openblasCoretype } from "./common.js";
 
 const SIZES = [256, 512, 1024, 2048];
 /** TensorFlow.js's plain-JavaScript backend needs minutes for the big sizes; it runs the small ones. */
@@ -27,7 +27,7 @@ function validate(n: number, a: ig.Tensor, b: ig.Tensor, c: ig.Tensor): void {
   }
 }
 
-export function sgemm(): void {
+export async function sgemm(): Promise<void> {
   const rows: (string | number)[][] = [];
   const results: Record<string, unknown>[] = [];
   for (const n of SIZES) {
@@ -36,39 +36,54 @@ export function sgemm(): void {
     validate(n, a, b, ig.matmul(a, b));
     const flops = 2 * n ** 3;
     const spec = { n };
-    let torch: PeerResult = { ok: false };
-    let wasm: PeerResult = { ok: false };
-    let tcpu: PeerResult = { ok: false };
-    const t = measureIngot(
-      () => ig.matmul(a, b),
-      () => {
-        torch = runTorch("sgemm", spec, (x, y) => (x.gflops as number) > (y.gflops as number));
-        wasm = runTfjs("wasm", "sgemm", spec);
-        tcpu = n <= TFJS_CPU_MAX ? runTfjs("cpu", "sgemm", spec) : { ok: false, error: "skipped (minutes per product)" };
-      },
-      { windows: n >= 2048 ? 4 : 8, windowS: n >= 2048 ? 0.6 : 0.25 },
-    );
-    const ours = flops / t.best / 1e9;
+    const { peers, info } = await startTorchPeers("sgemm", spec);
+    let t;
+    try {
+      t = await pairedTiming(() => ig.matmul(a, b), peers, { rounds: 8, windowS: n >= 2048 ? 0.6 : 0.25 });
+    } finally {
+      for (const p of peers) p.close();
+    }
+    const gflops = (s: number) => flops / s / 1e9;
+    const torch: PeerResult = t.pytorch
+      ? { ...info, gflops: gflops(t.pytorch.best), medianGflops: gflops(t.pytorch.median), threads: t.pytorch.threads, windowGflops: t.pytorch.windows.map(gflops) }
+      : info;
+    const wasm = runTfjs("wasm", "sgemm", spec);
+    const tcpu: PeerResult = n <= TFJS_CPU_MAX ? runTfjs("cpu", "sgemm", spec) : { ok: false, error: "skipped (minutes per product)" };
+    const ours = gflops(t.ingot.best);
+    const paired = ratioSummary(t.ratios);
     const g = (r: PeerResult) => (r.ok ? (r.gflops as number) : undefined);
     rows.push([
       n,
       ours.toFixed(1),
-      t.threads,
+      t.ingot.threads,
       g(torch)?.toFixed(1) ?? "—",
       torch.ok ? `${torch.threads}` : "—",
       ratio(ours, g(torch)),
+      paired ? `${(paired.median as number).toFixed(2)}x` : "—",
       g(wasm)?.toFixed(1) ?? "—",
       ratio(ours, g(wasm)),
       g(tcpu)?.toFixed(1) ?? "—",
       ratio(ours, g(tcpu)),
     ]);
-    results.push({ n, ingot: { gflops: ours, medianGflops: flops / t.median / 1e9, threads: t.threads }, pytorch: torch, tfjsWasm: wasm, tfjsCpu: tcpu });
+    results.push({
+      n,
+      ingot: { gflops: ours, medianGflops: gflops(t.ingot.median), threads: t.ingot.threads, windowGflops: t.ingot.windows.map(gflops) },
+      pytorch: torch,
+      paired,
+      tfjsWasm: wasm,
+      tfjsCpu: tcpu,
+    });
     for (const r of [torch, wasm, tcpu]) if (!r.ok) console.error(`  n=${n}: peer unavailable: ${r.error}`);
   }
-  printTable("sgemm C = A·B, float32, GFLOP/s (higher is better; best window of several)", ["N", "Ingot", "thr", "PyTorch", "thr", "vs PyTorch", "tfjs-wasm", "vs wasm", "tfjs-cpu", "vs tfjs-cpu"], rows);
+  printTable(
+    "sgemm C = A·B, float32, GFLOP/s (higher is better; best window of 8; paired: median of 8 rounds' Ingot/PyTorch)",
+    ["N", "Ingot", "thr", "PyTorch", "thr", "vs PyTorch", "paired", "tfjs-wasm", "vs wasm", "tfjs-cpu", "vs tfjs-cpu"],
+    rows,
+  );
   const file = writeResult("sgemm", {
     versions: { ...ingotVersions(), tfjs: packageVersion("@tensorflow/tfjs"), torch: (results[0]?.pytorch as PeerResult)?.version ?? null, openblasCoretype: openblasCoretype() ?? null },
     unit: "GFLOP/s",
+    method: PAIRED_METHOD,
     results,
   });
   console.log(`results: ${file}`);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ig from "../src/index.js";
 import type { Tensor } from "../src/index.js";
-import { check, ingotVersions, measureIngot, packageVersion, printTable, ratio, runTfjs, runTorch, writeResult, type PeerResult, openblasCoretype } from "./common.js";
+import { check, ingotVersions, packageVersion, pairedTiming, PAIRED_METHOD, printTable, ratio, ratioSummary, runTfjs, startTorchPeers, writeResult, type PeerResult, openblasCoretype } from "./common.js";
 
 const VALIDATE_STEPS = 3;
 
@@ -90,6 +90,7 @@ interface Row {
   batch: number;
   ingot: number;
   peers: Record<string, PeerResult>;
+  paired: Record<string, unknown> | null;
 }
 
 function lossesAgree(name: string, ours: number[], theirs: PeerResult): void {
@@ -101,7 +102,7 @@ function lossesAgree(name: string, ours: number[], theirs: PeerResult): void {
 /** tfjs runs a backend when it is listed in `tfjs` (with timing overrides for very slow ones), else records `skipped`. */
 type TfjsPlan = Partial<Record<"wasm" | "cpu", { skipped?: string; spec?: object }>>;
 
-function runTraining(name: "mlp" | "cnn", batches: number[], make: (b: number) => Workload, tfjs: TfjsPlan): Row[] {
+async function runTraining(name: "mlp" | "cnn", batches: number[], make: (b: number) => Workload, tfjs: TfjsPlan, windowS: number): Promise<Row[]> {
   const rows: Row[] = [];
   for (const batch of batches) {
     const dir = mkdtempSync(join(tmpdir(), `ingot-bench-${name}-`));
@@ -113,18 +114,27 @@ function runTraining(name: "mlp" | "cnn", batches: number[], make: (b: number) =
       check(ours.every(Number.isFinite), `${name}: Ingot losses ${ours}`);
       const spec = { dir, batch, validateSteps: VALIDATE_STEPS };
       const peers: Record<string, PeerResult> = {};
-      const t = measureIngot(step, () => {
-        peers.pytorch = runTorch(name, spec, (a, b) => (a.samplesPerSec as number) > (b.samplesPerSec as number));
-        for (const b of ["wasm", "cpu"] as const) {
-          const plan = tfjs[b];
-          peers[`tfjs-${b}`] = plan && !plan.skipped ? runTfjs(b, name, { ...spec, ...plan.spec }) : { ok: false, error: plan?.skipped ?? "skipped" };
-        }
-      });
+      const torch = await startTorchPeers(name, spec);
+      let t;
+      try {
+        t = await pairedTiming(step, torch.peers, { rounds: 8, windowS });
+      } finally {
+        for (const p of torch.peers) p.close();
+      }
+      const rate = (s: number) => batch / s;
+      peers.pytorch = t.pytorch
+        ? { ...torch.info, samplesPerSec: rate(t.pytorch.best), medianSamplesPerSec: rate(t.pytorch.median), threads: t.pytorch.threads, windowSamplesPerSec: t.pytorch.windows.map(rate) }
+        : torch.info;
+      for (const b of ["wasm", "cpu"] as const) {
+        const plan = tfjs[b];
+        peers[`tfjs-${b}`] = plan && !plan.skipped ? runTfjs(b, name, { ...spec, ...plan.spec }) : { ok: false, error: plan?.skipped ?? "skipped" };
+      }
       for (const [peer, r] of Object.entries(peers)) {
         if (r.ok) lossesAgree(`${name} batch ${batch} vs ${peer}`, ours, r);
         else console.error(`  ${name} batch ${batch}: ${peer} unavailable: ${r.error}`);
       }
-      rows.push({ batch, ingot: batch / t.best, peers: { ...peers, ingot: { ok: true, samplesPerSec: batch / t.best, medianSamplesPerSec: batch / t.median, threads: t.threads, losses: ours } } });
+      const ingot = { ok: true, samplesPerSec: rate(t.ingot.best), medianSamplesPerSec: rate(t.ingot.median), threads: t.ingot.threads, losses: ours, windowSamplesPerSec: t.ingot.windows.map(rate) };
+      rows.push({ batch, ingot: ingot.samplesPerSec, peers: { ...peers, ingot }, paired: ratioSummary(t.ratios) });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -137,7 +147,7 @@ function report(name: string, title: string, rows: Row[], extra: Record<string, 
   const num = (r: PeerResult | undefined) => (r?.ok ? (r.samplesPerSec as number) : undefined);
   printTable(
     title,
-    ["batch", "Ingot", "thr", "PyTorch", "thr", "vs PyTorch", "tfjs-wasm", "vs wasm", "tfjs-cpu", "vs tfjs-cpu"],
+    ["batch", "Ingot", "thr", "PyTorch", "thr", "vs PyTorch", "paired", "tfjs-wasm", "vs wasm", "tfjs-cpu", "vs tfjs-cpu"],
     rows.map((r) => [
       r.batch,
       fmt(r.peers.ingot),
@@ -145,6 +155,7 @@ function report(name: string, title: string, rows: Row[], extra: Record<string, 
       fmt(r.peers.pytorch),
       r.peers.pytorch.ok ? `${r.peers.pytorch.threads}` : "—",
       ratio(r.ingot, num(r.peers.pytorch)),
+      r.paired ? `${(r.paired.median as number).toFixed(2)}x` : "—",
       fmt(r.peers["tfjs-wasm"]),
       ratio(r.ingot, num(r.peers["tfjs-wasm"])),
       fmt(r.peers["tfjs-cpu"]),
@@ -154,27 +165,28 @@ function report(name: string, title: string, rows: Row[], extra: Record<string, 
   const file = writeResult(name, {
     versions: { ...ingotVersions(), torch: rows[0]?.peers.pytorch.version ?? null, blas: rows[0]?.peers.pytorch.blas ?? null, openblasCoretype: openblasCoretype() ?? null, tfjs: packageVersion("@tensorflow/tfjs") },
     unit: "samples/s",
+    method: PAIRED_METHOD,
     ...extra,
-    results: rows.map((r) => ({ batch: r.batch, ...r.peers })),
+    results: rows.map((r) => ({ batch: r.batch, ...r.peers, paired: r.paired })),
   });
   console.log(`results: ${file}`);
 }
 
-export function mlp(): void {
-  const rows = runTraining("mlp", [32, 128], mlpWorkload, { wasm: {}, cpu: {} });
-  report("mlp", "MLP 784-128-10 training (Adam, synthetic MNIST-shaped data), samples/s (higher is better)", rows, {
+export async function mlp(): Promise<void> {
+  const rows = await runTraining("mlp", [32, 128], mlpWorkload, { wasm: {}, cpu: {} }, 0.25);
+  report("mlp", "MLP 784-128-10 training (Adam, synthetic MNIST-shaped data), samples/s (higher is better; best window of 8; paired: median of 8 rounds' Ingot/PyTorch)", rows, {
     workload: "linear(784,128) → relu → linear(128,10) → crossEntropy → backward → adamUpdate_ (lr 1e-3)",
   });
 }
 
-export function cnn(slow: boolean): void {
+export async function cnn(slow: boolean): Promise<void> {
   // tfjs-wasm is run to show why it has no number (it lacks Conv2DBackpropFilter); tfjs-cpu takes
   // about a minute per step, so it is timed on two steps and only with --slow.
-  const rows = runTraining("cnn", [32], cnnWorkload, {
+  const rows = await runTraining("cnn", [32], cnnWorkload, {
     wasm: { spec: { validateSteps: 1 } },
     cpu: slow ? { spec: { validateSteps: 1, warmup: 0, windows: 1, windowS: 0 } } : { skipped: "about 0.5 sample/s (a minute per step); run with --slow" },
-  });
-  report("cnn", "CIFAR CNN training (32×32×3, batch 32, Adam, synthetic data), samples/s (higher is better)", rows, {
+  }, 0.5);
+  report("cnn", "CIFAR CNN training (32×32×3, batch 32, Adam, synthetic data), samples/s (higher is better; best window of 8; paired: median of 8 rounds' Ingot/PyTorch)", rows, {
     workload: "conv(3→32) relu pool conv(32→64) relu pool conv(64→64) relu flatten linear(1024,64) relu linear(64,10) crossEntropy, 3×3 valid convs",
   });
 }

@@ -1,8 +1,12 @@
-# The PyTorch peer of the Ingot benchmarks: runs one workload with the thread count it is given
-# (the caller sets OMP_WAIT_POLICY=PASSIVE and OPENBLAS_NUM_THREADS) and prints one JSON line.
+# The PyTorch peer of the Ingot benchmarks sgemm, mlp and cnn. It stays up: it sets up one workload
+# with the thread count it is given (the caller also sets OMP_WAIT_POLICY=PASSIVE and
+# OPENBLAS_NUM_THREADS), checks it, prints one JSON line (the check's results, version, BLAS), then
+# times one window per request line on stdin and answers each with one JSON line, until stdin closes:
 #   python3 torch_peer.py sgemm '{"n": 1024, "threads": 2}'
 #   python3 torch_peer.py mlp   '{"dir": "...", "batch": 128, "threads": 1, "validateSteps": 3}'
 #   python3 torch_peer.py cnn   '{"dir": "...", "batch": 32, "threads": 2, "validateSteps": 3}'
+#   then requests such as {"windowS": 0.25, "warmupS": 0.1}  ->  {"secPerIter": 0.0012, "iterations": 208}
+# bench/common.ts (pairedTiming) alternates these windows with Ingot's, so both see the same machine.
 # mlp and cnn start from the weights and data Ingot wrote to `dir` (meta.json + raw .bin files),
 # so the losses of the first steps can be compared with Ingot's before anything is timed.
 import json
@@ -15,22 +19,22 @@ import torch
 import torch.nn.functional as F
 
 
-def measure(fn, windows=8, window_s=0.25, warmup=3):
-    """Same rule as bench/common.ts: the fastest of several windows, and the median."""
-    for _ in range(warmup):
+def window(fn, window_s, warmup_s):
+    """One timing window, the rule of bench/common.ts (timeWindow): untimed calls for warmup_s seconds
+    (and at least 2), then calls for window_s seconds."""
+    w0 = time.perf_counter()
+    w = 0
+    while w < 2 or time.perf_counter() - w0 < warmup_s:
         fn()
-    per = []
-    for _ in range(windows):
-        t0 = time.perf_counter()
-        n = 0
-        while True:
-            fn()
-            n += 1
-            if time.perf_counter() - t0 >= window_s:
-                break
-        per.append((time.perf_counter() - t0) / n)
-    per.sort()
-    return per[0], per[len(per) // 2]
+        w += 1
+    t0 = time.perf_counter()
+    n = 0
+    while True:
+        fn()
+        n += 1
+        if time.perf_counter() - t0 >= window_s:
+            break
+    return (time.perf_counter() - t0) / n, n
 
 
 def blas():
@@ -68,9 +72,7 @@ def train_loop(model, x, y, spec):
         return loss
 
     losses = [step().item() for _ in range(spec.get("validateSteps", 3))]
-    best, median = measure(lambda: step(), windows=spec.get("windows", 8), window_s=spec.get("windowS", 0.25))
-    b = x.shape[0]
-    return {"samplesPerSec": b / best, "medianSamplesPerSec": b / median, "losses": losses}
+    return step, {"losses": losses}
 
 
 def mlp(spec):
@@ -108,16 +110,19 @@ def sgemm(spec):
     err = (c.double() - ref).abs().max().item()
     if err > 1e-4 * n ** 0.5:
         raise SystemExit(f"sgemm {n}: max error {err}")
-    best, median = measure(lambda: torch.mm(a, b), windows=4 if n >= 2048 else 8, window_s=0.6 if n >= 2048 else 0.25)
-    return {"gflops": 2 * n ** 3 / best / 1e9, "medianGflops": 2 * n ** 3 / median / 1e9}
+    return lambda: torch.mm(a, b), {"maxError": err}
 
 
 def main():
     workload, spec = sys.argv[1], json.loads(sys.argv[2])
     torch.set_num_threads(spec["threads"])
-    out = {"sgemm": sgemm, "mlp": mlp, "cnn": cnn}[workload](spec)
+    fn, out = {"sgemm": sgemm, "mlp": mlp, "cnn": cnn}[workload](spec)
     out.update({"threads": spec["threads"], "version": torch.__version__, "blas": blas()})
-    print(json.dumps(out))
+    print(json.dumps(out), flush=True)
+    for line in iter(sys.stdin.readline, ""):
+        req = json.loads(line)
+        sec, n = window(fn, req.get("windowS", 0.25), req.get("warmupS", 0.1))
+        print(json.dumps({"secPerIter": sec, "iterations": n}), flush=True)
 
 
 if __name__ == "__main__":
