@@ -21,6 +21,17 @@ export interface Timing {
   iterations: number;
 }
 
+/** Calls fn for at least `seconds` (and at least `min` times); returns the calls and the seconds they took. */
+function callFor(fn: () => void, seconds: number, min = 1): { calls: number; seconds: number } {
+  const t0 = performance.now();
+  let calls = 0;
+  do {
+    fn();
+    calls++;
+  } while (calls < min || performance.now() - t0 < seconds * 1000);
+  return { calls, seconds: (performance.now() - t0) / 1000 };
+}
+
 /**
  * Times fn: warm-up, then `windows` windows of about `windowS` seconds each; reports the fastest
  * window (the machine is shared, so the minimum is the least disturbed estimate) and the median.
@@ -30,14 +41,9 @@ export function measure(fn: () => void, { windows = 8, windowS = 0.25, warmup = 
   const per: number[] = [];
   let iterations = 0;
   for (let w = 0; w < windows; w++) {
-    const t0 = performance.now();
-    let n = 0;
-    do {
-      fn();
-      n++;
-    } while (performance.now() - t0 < windowS * 1000);
-    per.push((performance.now() - t0) / 1000 / n);
-    iterations += n;
+    const r = callFor(fn, windowS);
+    per.push(r.seconds / r.calls);
+    iterations += r.calls;
   }
   per.sort((a, b) => a - b);
   return { best: per[0], median: per[Math.floor(per.length / 2)], iterations };
@@ -253,21 +259,11 @@ export class TorchPeer {
   }
 }
 
-/** One timing window: calls for at least warmupS seconds (and 2 calls), untimed, then calls for about windowS seconds; seconds per call. */
+/** One timing window: untimed calls for at least warmupS seconds (and 2 calls), then calls for about windowS seconds; seconds per call. */
 export function timeWindow(fn: () => void, windowS: number, warmupS: number): number {
-  const w0 = performance.now();
-  let w = 0;
-  do {
-    fn();
-    w++;
-  } while (w < 2 || performance.now() - w0 < warmupS * 1000);
-  const t0 = performance.now();
-  let n = 0;
-  do {
-    fn();
-    n++;
-  } while (performance.now() - t0 < windowS * 1000);
-  return (performance.now() - t0) / 1000 / n;
+  callFor(fn, warmupS, 2);
+  const r = callFor(fn, windowS);
+  return r.seconds / r.calls;
 }
 
 export interface SideTiming extends Timing {
