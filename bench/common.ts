@@ -266,7 +266,11 @@ export function timeWindow(fn: () => void, windowS: number, warmupS: number): nu
   return r.seconds / r.calls;
 }
 
-export interface SideTiming extends Timing {
+export interface SideTiming {
+  /** Seconds per iteration in the fastest window. */
+  best: number;
+  /** Median over the rounds. */
+  median: number;
   /** The thread count kept: the one with the fastest window. */
   threads: number;
   /** Seconds per iteration, one window per round, with that thread count. */
@@ -290,10 +294,19 @@ function side(byThreads: Map<number, number[]>): SideTiming {
   let kept: SideTiming | null = null;
   for (const [threads, windows] of byThreads) {
     const best = Math.min(...windows);
-    if (!kept || best < kept.best) kept = { threads, windows, best, median: median(windows), iterations: windows.length };
+    if (!kept || best < kept.best) kept = { threads, windows, best, median: median(windows) };
   }
   return kept!;
 }
+
+/** pairedTiming's rounds, and the warm-up and pause before each window (seconds). */
+const PAIRED = { rounds: 8, warmupS: 0.1, pauseS: 0.2 };
+
+/** How pairedTiming measures, for the results files. */
+export const PAIRED_METHOD = `${PAIRED.rounds} rounds; each round times one window (untimed calls for ${PAIRED.warmupS} s and at least 2, then calls for windowS seconds) of Ingot with all cores and with 1 thread and of PyTorch with 1 and 2 threads (two peer processes that stay up), in an order that rotates, each after a ${PAIRED.pauseS} s pause; each side keeps the thread count of its fastest window (best = that window, median = the median of its rounds); paired.median = the median over rounds of PyTorch's time / Ingot's time`;
+
+/** The tables' note on what their columns are. */
+export const PAIRED_CAPTION = `best window of ${PAIRED.rounds}; paired: median of ${PAIRED.rounds} rounds' Ingot/PyTorch`;
 
 /**
  * Times Ingot's fn and the PyTorch peers (one per thread count) in alternation: each round runs one
@@ -306,7 +319,8 @@ function side(byThreads: Map<number, number[]>): SideTiming {
  * the thread count of its fastest window; the ratios pair the two sides' windows round by round,
  * so a minute in which the shared host is slow costs both alike.
  */
-export async function pairedTiming(fn: () => void, peers: TorchPeer[], { rounds = 8, windowS = 0.25, warmupS = 0.1, pauseS = 0.2 } = {}): Promise<PairedTiming> {
+export async function pairedTiming(fn: () => void, peers: TorchPeer[], windowS: number): Promise<PairedTiming> {
+  const { rounds, warmupS, pauseS } = PAIRED;
   const all = getNumThreads();
   const ingotThreads = all > 1 ? [all, 1] : [1];
   type Variant = { run: () => Promise<number>; out: number[] };
@@ -351,10 +365,6 @@ export async function startTorchPeers(workload: string, spec: object): Promise<{
   }
   return { peers, info };
 }
-
-/** How pairedTiming measures, for the results files. */
-export const PAIRED_METHOD =
-  "8 rounds; each round times one window (untimed calls for 0.1 s and at least 2, then calls for windowS seconds) of Ingot with all cores and with 1 thread and of PyTorch with 1 and 2 threads (two peer processes that stay up), in an order that rotates, each after a 0.2 s pause; each side keeps the thread count of its fastest window (best = that window, median = the median of its rounds); paired.median = the median over rounds of PyTorch's time / Ingot's time";
 
 /** The paired ratios' summary for the results file: median and the 10th and 90th percentiles. */
 export function ratioSummary(ratios: number[]): Record<string, unknown> | null {

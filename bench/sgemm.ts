@@ -1,7 +1,7 @@
 // Benchmark 1: single-precision matrix multiply C = A·B for square N (GFLOP/s), Ingot vs PyTorch
 // (OpenBLAS) and TensorFlow.js. Each result is checked against float64 dot products before timing.
 import * as ig from "../src/index.js";
-import { check, ingotVersions, packageVersion, pairedTiming, PAIRED_METHOD, printTable, ratio, ratioSummary, runTfjs, startTorchPeers, writeResult, type PeerResult, openblasCoretype } from "./common.js";
+import { check, ingotVersions, packageVersion, pairedTiming, PAIRED_CAPTION, PAIRED_METHOD, printTable, ratio, ratioSummary, runTfjs, startTorchPeers, writeResult, type PeerResult, openblasCoretype } from "./common.js";
 
 const SIZES = [256, 512, 1024, 2048];
 /** TensorFlow.js's plain-JavaScript backend needs minutes for the big sizes; it runs the small ones. */
@@ -39,7 +39,7 @@ export async function sgemm(): Promise<void> {
     const { peers, info } = await startTorchPeers("sgemm", spec);
     let t;
     try {
-      t = await pairedTiming(() => ig.matmul(a, b), peers, { rounds: 8, windowS: n >= 2048 ? 0.6 : 0.25 });
+      t = await pairedTiming(() => ig.matmul(a, b), peers, n >= 2048 ? 0.6 : 0.25);
     } finally {
       for (const p of peers) p.close();
     }
@@ -76,7 +76,7 @@ export async function sgemm(): Promise<void> {
     for (const r of [torch, wasm, tcpu]) if (!r.ok) console.error(`  n=${n}: peer unavailable: ${r.error}`);
   }
   printTable(
-    "sgemm C = A·B, float32, GFLOP/s (higher is better; best window of 8; paired: median of 8 rounds' Ingot/PyTorch)",
+    `sgemm C = A·B, float32, GFLOP/s (higher is better; ${PAIRED_CAPTION})`,
     ["N", "Ingot", "thr", "PyTorch", "thr", "vs PyTorch", "paired", "tfjs-wasm", "vs wasm", "tfjs-cpu", "vs tfjs-cpu"],
     rows,
   );

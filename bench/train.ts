@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ig from "../src/index.js";
 import type { Tensor } from "../src/index.js";
-import { check, ingotVersions, packageVersion, pairedTiming, PAIRED_METHOD, printTable, ratio, ratioSummary, runTfjs, startTorchPeers, writeResult, type PeerResult, openblasCoretype } from "./common.js";
+import { check, ingotVersions, packageVersion, pairedTiming, PAIRED_CAPTION, PAIRED_METHOD, printTable, ratio, ratioSummary, runTfjs, startTorchPeers, writeResult, type PeerResult, openblasCoretype } from "./common.js";
 
 const VALIDATE_STEPS = 3;
 
@@ -117,7 +117,7 @@ async function runTraining(name: "mlp" | "cnn", batches: number[], make: (b: num
       const torch = await startTorchPeers(name, spec);
       let t;
       try {
-        t = await pairedTiming(step, torch.peers, { rounds: 8, windowS });
+        t = await pairedTiming(step, torch.peers, windowS);
       } finally {
         for (const p of torch.peers) p.close();
       }
@@ -174,7 +174,7 @@ function report(name: string, title: string, rows: Row[], extra: Record<string, 
 
 export async function mlp(): Promise<void> {
   const rows = await runTraining("mlp", [32, 128], mlpWorkload, { wasm: {}, cpu: {} }, 0.25);
-  report("mlp", "MLP 784-128-10 training (Adam, synthetic MNIST-shaped data), samples/s (higher is better; best window of 8; paired: median of 8 rounds' Ingot/PyTorch)", rows, {
+  report("mlp", `MLP 784-128-10 training (Adam, synthetic MNIST-shaped data), samples/s (higher is better; ${PAIRED_CAPTION})`, rows, {
     workload: "linear(784,128) → relu → linear(128,10) → crossEntropy → backward → adamUpdate_ (lr 1e-3)",
   });
 }
@@ -186,7 +186,7 @@ export async function cnn(slow: boolean): Promise<void> {
     wasm: { spec: { validateSteps: 1 } },
     cpu: slow ? { spec: { validateSteps: 1, warmup: 0, windows: 1, windowS: 0 } } : { skipped: "about 0.5 sample/s (a minute per step); run with --slow" },
   }, 0.5);
-  report("cnn", "CIFAR CNN training (32×32×3, batch 32, Adam, synthetic data), samples/s (higher is better; best window of 8; paired: median of 8 rounds' Ingot/PyTorch)", rows, {
+  report("cnn", `CIFAR CNN training (32×32×3, batch 32, Adam, synthetic data), samples/s (higher is better; ${PAIRED_CAPTION})`, rows, {
     workload: "conv(3→32) relu pool conv(32→64) relu pool conv(64→64) relu flatten linear(1024,64) relu linear(64,10) crossEntropy, 3×3 valid convs",
   });
 }
