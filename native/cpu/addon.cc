@@ -50,6 +50,23 @@ void set_threads(const Napi::CallbackInfo& info) {
   set_num_threads(info[0].As<Napi::Number>().Int32Value());
 }
 
+// The address of a typed array's first byte modulo 64 (tensor/dtype.ts starts every tensor buffer on
+// a cache line with it: malloc only promises 16 bytes, and a 64-byte vector load or store that
+// straddles two lines costs both; unaligned C tiles cost the GEMM 3–7 %, docs/native-gemm.md).
+Napi::Value misalign(const Napi::CallbackInfo& info) {
+  napi_typedarray_type t;
+  size_t len;
+  void* data;
+  napi_value ab;
+  size_t boff;
+  if (info.Length() != 1 || napi_get_typedarray_info(info.Env(), info[0], &t, &len, &data, &ab, &boff) != napi_ok)
+  {
+    fail(info, "misalign: expected a typed array");
+    return info.Env().Undefined();
+  }
+  return Napi::Number::New(info.Env(), double(reinterpret_cast<uintptr_t>(data) & 63));
+}
+
 }  // namespace
 
 Params params(const Napi::CallbackInfo& info) { return Params{info.Env().GetInstanceData<Instance>()->p}; }
@@ -128,6 +145,7 @@ Napi::Object module_init(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, set_params, "init"));
   exports.Set("numThreads", Napi::Function::New(env, get_num_threads, "numThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, set_threads, "setNumThreads"));
+  exports.Set("misalign", Napi::Function::New(env, misalign, "misalign"));
   init_matmul(env, exports);
   init_unary(env, exports);
   init_binary(env, exports);

@@ -84,8 +84,11 @@ export function promoteTypes(a: DType, b: DType): DType {
 // therefore carved from 16 KiB slabs, a view each (about 0.1 µs); a slab is never reused while any of
 // its views lives, so its memory is zero as new, and V8 frees it with its last view.
 const SLAB_BYTES = 16 * 1024;
+// Below this size arrays come from slabs (zero as new), and recycling does not bother with them.
+const UNINIT_MIN_BYTES = 4096;
 
 let slab: ArrayBuffer | null = null;
+let slabBase = 0; // where the slab's aligned region starts in its ArrayBuffer
 let slabUsed = SLAB_BYTES;
 
 function slabArray(ctor: TypedArrayCtor, len: number, bytes: number): TypedArray {
@@ -93,11 +96,50 @@ function slabArray(ctor: TypedArrayCtor, len: number, bytes: number): TypedArray
   const align = bytes >= 256 ? 64 : 16; // vectors start on a cache line
   let start = (slabUsed + align - 1) & ~(align - 1);
   if (start + bytes > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
+    [slab, slabBase] = freshRegion(SLAB_BYTES);
+    new Uint8Array(slab, slabBase, SLAB_BYTES).fill(0);
     start = 0;
   }
   slabUsed = start + bytes;
-  return new ctor(slab!, start, len);
+  return new ctor(slab!, slabBase + start, len);
+}
+
+// ── Alignment ──────────────────────────────────────────────────────────────────────────────────
+// malloc, which backs every ArrayBuffer, promises 16-byte alignment, so three tensors in four
+// started inside a cache line, and every 64-byte vector load or store of such a tensor touches two
+// lines: a GEMM writing its C tiles that way ran 3–8 % slower (docs/native-gemm.md). PyTorch's CPU
+// allocator aligns to 64 bytes; Ingot does too, once the native backend has loaded and supplied a
+// probe of where an array's memory lies (JavaScript cannot see addresses). Before that, or without
+// the addon, buffers start wherever malloc puts them, which is correct, only slower.
+
+type UnsafeAlloc = (bytes: number) => { buffer: ArrayBufferLike; byteOffset: number };
+// Node's Buffer.allocUnsafeSlow: a fresh ArrayBuffer (byteOffset 0, not from the shared pool) that
+// is not zero-filled. Absent outside Node; then regions are plain (zeroed) ArrayBuffers.
+const allocUnsafeSlow: UnsafeAlloc | undefined = (globalThis as { Buffer?: { allocUnsafeSlow?: UnsafeAlloc } }).Buffer?.allocUnsafeSlow;
+const ALIGN = 64;
+let addressMod64: ((view: Uint8Array) => number) | undefined;
+
+/**
+ * Installs (or removes, with undefined) the probe that says where a typed array's first byte lies
+ * modulo 64; the cpu backend installs its addon's when it loads. From then on every buffer of
+ * 4 KiB or more, and every slab, starts on a 64-byte boundary.
+ */
+export function setAddressProbe(probe: ((view: Uint8Array) => number) | undefined): void {
+  addressMod64 = probe;
+  slabUsed = SLAB_BYTES; // the next small array opens a new (aligned) slab
+}
+
+/** A fresh region of `bytes` bytes, not zero-filled where the platform allows: [buffer, start]. */
+function freshRegion(bytes: number): [ArrayBuffer, number] {
+  if (allocUnsafeSlow === undefined) return [new ArrayBuffer(bytes), 0];
+  if (addressMod64 === undefined) {
+    const b = allocUnsafeSlow(bytes);
+    return [b.buffer as ArrayBuffer, b.byteOffset];
+  }
+  const b = allocUnsafeSlow(bytes + ALIGN - 8) as Uint8Array; // malloc gives at least 8-byte alignment
+  const mis = addressMod64(b);
+  const skip = mis % 8 === 0 ? (ALIGN - mis) % ALIGN : 0; // a start every dtype can use
+  return [b.buffer as ArrayBuffer, b.byteOffset + skip];
 }
 
 /** Allocates zeroed storage for n logical elements of a dtype. */
@@ -106,11 +148,9 @@ export function allocArray(dtype: DType, n: number): TypedArray {
   const len = info.storageLength(n);
   const bytes = len * info.array.BYTES_PER_ELEMENT;
   if (bytes < UNINIT_MIN_BYTES) return slabArray(info.array, len, bytes);
-  const reused = takeRecycled(bytes);
-  if (reused) return new info.array(reused, 0, len).fill(0);
-  const arr = new info.array(len);
-  born?.add(arr.buffer as ArrayBuffer);
-  return arr;
+  const [buf, start] = takeRecycled(bytes) ?? freshRegion(bytes);
+  born?.set(buf, start);
+  return new info.array(buf, start, len).fill(0);
 }
 
 // ── Buffer recycling ───────────────────────────────────────────────────────────────────────────
@@ -122,18 +162,18 @@ export function allocArray(dtype: DType, n: number): TypedArray {
 // them. Only buffers born during that backward and referenced by nothing but the engine qualify.
 
 const POOL_MAX_BYTES = 256 * 1024 * 1024;
-const pool = new Map<number, ArrayBuffer[]>();
+/** Free regions by their size in bytes: [buffer, where the region starts in it]. */
+const pool = new Map<number, [ArrayBuffer, number][]>();
 let pooledBytes = 0;
-let born: Set<ArrayBuffer> | null = null;
+/** The buffers allocated since tracking began, with where their region starts. */
+let born: Map<ArrayBuffer, number> | null = null;
 let recycling = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.INGOT_RECYCLE !== "0";
 
-function takeRecycled(bytes: number): ArrayBuffer | undefined {
-  const list = pool.get(bytes);
-  const buf = list?.pop();
-  if (buf === undefined) return undefined;
-  pooledBytes -= bytes;
-  born?.add(buf); // reborn: it may be recycled again by the backward that is running
-  return buf;
+/** A pooled region of exactly `bytes` bytes (contents undefined), or undefined. The caller records it as born. */
+function takeRecycled(bytes: number): [ArrayBuffer, number] | undefined {
+  const region = pool.get(bytes)?.pop();
+  if (region !== undefined) pooledBytes -= bytes;
+  return region;
 }
 
 /**
@@ -142,7 +182,7 @@ function takeRecycled(bytes: number): ArrayBuffer | undefined {
  */
 export function beginBufferTracking(): boolean {
   if (!recycling) return false;
-  born = new Set();
+  born = new Map();
   return true;
 }
 
@@ -157,14 +197,14 @@ export function endBufferTracking(): void {
  */
 export function recycleBuffer(a: TypedArray): void {
   const buf = a.buffer as ArrayBuffer;
-  if (born === null || !born.has(buf) || a.byteOffset !== 0 || a.byteLength !== buf.byteLength) return;
+  const bytes = a.byteLength;
+  if (born === null || born.get(buf) !== a.byteOffset) return;
   born.delete(buf);
-  const bytes = buf.byteLength;
   if (pooledBytes + bytes > POOL_MAX_BYTES) return;
-  if (poison) new Uint8Array(buf).fill(0xff);
+  if (poison) new Uint8Array(buf, a.byteOffset, bytes).fill(0xff);
   let list = pool.get(bytes);
   if (!list) pool.set(bytes, (list = []));
-  list.push(buf);
+  list.push([buf, a.byteOffset]);
   pooledBytes += bytes;
 }
 
@@ -182,12 +222,6 @@ export function recycledBytes(): number {
   return pooledBytes;
 }
 
-// Below this size arrays come from slabs (zero as new), and recycling does not bother with them.
-const UNINIT_MIN_BYTES = 4096;
-type UnsafeAlloc = (bytes: number) => { buffer: ArrayBufferLike; byteOffset: number };
-// Node's Buffer.allocUnsafeSlow: a fresh ArrayBuffer (byteOffset 0, not from the shared pool) that
-// is not zero-filled. Absent outside Node; then allocArrayUninit zero-fills like allocArray.
-const allocUnsafeSlow: UnsafeAlloc | undefined = (globalThis as { Buffer?: { allocUnsafeSlow?: UnsafeAlloc } }).Buffer?.allocUnsafeSlow;
 let poison = false;
 
 /**
@@ -204,14 +238,9 @@ export function allocArrayUninit(dtype: DType, n: number): TypedArray {
   let arr: TypedArray;
   if (bytes < UNINIT_MIN_BYTES) arr = slabArray(info.array, len, bytes);
   else {
-    const reused = takeRecycled(bytes);
-    if (reused) arr = new info.array(reused, 0, len);
-    else if (allocUnsafeSlow === undefined) arr = new info.array(len);
-    else {
-      const buf = allocUnsafeSlow(bytes);
-      arr = new info.array(buf.buffer as ArrayBuffer, buf.byteOffset, len);
-    }
-    born?.add(arr.buffer as ArrayBuffer);
+    const [buf, start] = takeRecycled(bytes) ?? freshRegion(bytes);
+    born?.set(buf, start);
+    arr = new info.array(buf, start, len);
   }
   if (poison) {
     if (info.isFloat && info.computable) arr.fill(NaN);

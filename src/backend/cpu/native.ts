@@ -3,7 +3,7 @@
 // kernel needs is written into one shared Float64Array, `P`, before the call.
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import type { DType, Tensor, TypedArray } from "../../tensor/index.js";
+import { setAddressProbe, type DType, type Tensor, type TypedArray } from "../../tensor/index.js";
 
 /** Must equal ABI in native/cpu/addon.cc; a stale build is refused rather than misread. */
 const ABI = 1;
@@ -17,6 +17,8 @@ export interface Addon {
   init(p: Float64Array): void;
   numThreads(): number;
   setNumThreads(n: number): void;
+  /** Where a typed array's memory starts, modulo 64 (absent from builds before it existed). */
+  misalign?(view: Uint8Array): number;
   gemm(a: Arr, b: Arr, out: Arr, bias?: Arr): void;
   unary(x: Arr, out: Arr): void;
   binary(a: Arr, b: Arr, out: Arr): void;
@@ -55,6 +57,8 @@ export function loadNative(): boolean {
     m.init(P);
     native = m;
     state = "loaded";
+    // From now on tensor buffers start on cache lines (tensor/dtype.ts, "Alignment").
+    if (typeof m.misalign === "function") setAddressProbe(m.misalign.bind(m));
     return true;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
