@@ -54,16 +54,9 @@ void set_threads(const Napi::CallbackInfo& info) {
 // a cache line with it: malloc only promises 16 bytes, and a 64-byte vector load or store that
 // straddles two lines costs both; unaligned C tiles cost the GEMM 3–7 %, docs/native-gemm.md).
 Napi::Value misalign(const Napi::CallbackInfo& info) {
-  napi_typedarray_type t;
-  size_t len;
-  void* data;
-  napi_value ab;
-  size_t boff;
-  if (info.Length() != 1 || napi_get_typedarray_info(info.Env(), info[0], &t, &len, &data, &ab, &boff) != napi_ok)
-  {
-    fail(info, "misalign: expected a typed array");
-    return info.Env().Undefined();
-  }
+  int elsize;
+  const void* data = any_array(info, 0, 0, &elsize);
+  if (!data) return info.Env().Undefined();  // not a typed array: the exception is pending
   return Napi::Number::New(info.Env(), double(reinterpret_cast<uintptr_t>(data) & 63));
 }
 

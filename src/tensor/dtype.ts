@@ -148,9 +148,15 @@ export function allocArray(dtype: DType, n: number): TypedArray {
   const len = info.storageLength(n);
   const bytes = len * info.array.BYTES_PER_ELEMENT;
   if (bytes < UNINIT_MIN_BYTES) return slabArray(info.array, len, bytes);
-  const [buf, start] = takeRecycled(bytes) ?? freshRegion(bytes);
-  born?.set(buf, start);
+  const [buf, start] = region(bytes);
   return new info.array(buf, start, len).fill(0);
+}
+
+/** A region of `bytes` (≥ UNINIT_MIN_BYTES) bytes, recycled or fresh, contents undefined; recorded as born while backward tracks. */
+function region(bytes: number): [ArrayBuffer, number] {
+  const r = takeRecycled(bytes) ?? freshRegion(bytes);
+  born?.set(r[0], r[1]);
+  return r;
 }
 
 // ── Buffer recycling ───────────────────────────────────────────────────────────────────────────
@@ -169,7 +175,7 @@ let pooledBytes = 0;
 let born: Map<ArrayBuffer, number> | null = null;
 let recycling = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.INGOT_RECYCLE !== "0";
 
-/** A pooled region of exactly `bytes` bytes (contents undefined), or undefined. The caller records it as born. */
+/** A pooled region of exactly `bytes` bytes (contents undefined), or undefined. */
 function takeRecycled(bytes: number): [ArrayBuffer, number] | undefined {
   const region = pool.get(bytes)?.pop();
   if (region !== undefined) pooledBytes -= bytes;
@@ -192,7 +198,7 @@ export function endBufferTracking(): void {
 
 /**
  * Hands back a buffer that nothing references any more (its caller guarantees it: see
- * backward.ts). Only whole, tracked buffers are taken. With poisoning on, it is filled with NaN
+ * backward.ts). Only whole regions allocated while tracking are taken. With poisoning on, it is filled with NaN
  * bytes at once, so that a wrong hand-back shows up in any test that reads the old tensor.
  */
 export function recycleBuffer(a: TypedArray): void {
@@ -238,8 +244,7 @@ export function allocArrayUninit(dtype: DType, n: number): TypedArray {
   let arr: TypedArray;
   if (bytes < UNINIT_MIN_BYTES) arr = slabArray(info.array, len, bytes);
   else {
-    const [buf, start] = takeRecycled(bytes) ?? freshRegion(bytes);
-    born?.set(buf, start);
+    const [buf, start] = region(bytes);
     arr = new info.array(buf, start, len);
   }
   if (poison) {
