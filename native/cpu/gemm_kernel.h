@@ -50,8 +50,13 @@ inline int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // no FMAs are spent on zero padding. The accumulators stay in registers: every loop over r is
 // unrolled. With R = 6 the loop body is 12 FMAs, 6 broadcasts and 2 loads per k: the FMA pipes bound
 // it, not the load ports (Zen3: 2 FMA, 3 loads per cycle); with R = 14, 28 FMAs, 14 broadcasts and 2 loads.
+// Prefetches, one or two per 4 k (docs/native-gemm.md, "Prefetching the next B panel and C tile"):
+// - pfb: kc/4 lines from pfb on, into L2: the caller's share of the next B panel, so that panel is in
+//   L2 when the sweep reaches it (must point into readable memory: the caller passes b when none);
+// - pfc: in the first 2R groups, the C tile of the next call (R rows ldc apart) into L2;
+// - this call's own C tile: into L1 for writing at the start, and again 2R + 4 groups before the end.
 template <int64_t MR, int R>
-inline void micro(int64_t kc, const float* __restrict a, const float* __restrict b, float* __restrict c, int64_t ldc, bool acc) {
+inline void micro(int64_t kc, const float* __restrict a, const float* __restrict b, float* __restrict c, int64_t ldc, bool acc, const float* pfb, const float* pfc) {
   V c0[R], c1[R];
 #pragma GCC unroll 16
   for (int r = 0; r < R; r++) {
@@ -59,8 +64,29 @@ inline void micro(int64_t kc, const float* __restrict a, const float* __restrict
     INGOT_PREFETCH(c + r * ldc, 1);  // the tile is written at the end: fetch it meanwhile
     INGOT_PREFETCH(c + r * ldc + NR - 1, 1);
   }
+  // (The k body is written out twice, not as a lambda: GCC left such a lambda out of line for some R,
+  // with the accumulators in memory: −15 % at 128×784×128.)
+  const int64_t groups = kc / 4, late = groups - 2 * R - 4;
+  for (int64_t q = 0; q < groups; q++) {
+    INGOT_PREFETCH_L2(pfb);
+    pfb += 16;
+    if (pfc && q < 2 * R) INGOT_PREFETCH_L2(pfc + (q >> 1) * ldc + (q & 1) * (NR - 1));
+    const int64_t e = q - late;
+    if (e >= 0 && e < 2 * R) INGOT_PREFETCH(c + (e >> 1) * ldc + (e & 1) * (NR - 1), 1);
 #pragma GCC unroll 4
-  for (int64_t k = 0; k < kc; k++) {
+    for (int u = 0; u < 4; u++) {
+      const V b0 = vload(b), b1 = vload(b + W);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; r++) {
+        const V ar = vset1(a[r]);
+        c0[r] = vfma(ar, b0, c0[r]);
+        c1[r] = vfma(ar, b1, c1[r]);
+      }
+      a += MR;
+      b += NR;
+    }
+  }
+  for (int64_t k = groups * 4; k < kc; k++) {
     const V b0 = vload(b), b1 = vload(b + W);
 #pragma GCC unroll 16
     for (int r = 0; r < R; r++) {
@@ -81,10 +107,10 @@ inline void micro(int64_t kc, const float* __restrict a, const float* __restrict
 
 // The micro-kernel for mr rows (1..MR) of a panel packed MR rows wide.
 template <int64_t MR, int R = int(MR)>
-inline void micro_rows(int64_t mr, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+inline void micro_rows(int64_t mr, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc, const float* pf, const float* pfc) {
   if constexpr (R > 1)
-    if (mr < R) return micro_rows<MR, R - 1>(mr, kc, a, b, c, ldc, acc);
-  micro<MR, R>(kc, a, b, c, ldc, acc);
+    if (mr < R) return micro_rows<MR, R - 1>(mr, kc, a, b, c, ldc, acc, pf, pfc);
+  micro<MR, R>(kc, a, b, c, ldc, acc, pf, pfc);
 }
 
 #if defined(__AVX2__)
@@ -181,17 +207,23 @@ inline void epilogue(const Gemm& g, int64_t i0, int64_t mr, int64_t j0, int64_t 
 }
 
 // One packed A block (rows i0..i0+mc) times one packed kc×NR panel b of B (columns j..j+nr):
-// the A panels stream from L2 past the B panel, which stays in L1.
+// the A panels stream from L2 past the B panel. `next` is the B panel this thread multiplies next
+// (null if none or not packed yet): each micro-kernel call prefetches the next kc/4 lines of it, so
+// with MC/MR ≥ 8 calls per panel all of it (kc·NR floats) is in L2 before it is used.
 template <int64_t MR>
-inline void panel(const Gemm& g, const float* ap, int64_t i0, int64_t mc, const float* b, int64_t j, int64_t nr, int64_t kc, bool acc, bool fused) {
+inline void panel(const Gemm& g, const float* ap, int64_t i0, int64_t mc, const float* b, int64_t j, int64_t nr, int64_t kc, bool acc, bool fused, const float* next) {
   alignas(64) float tmp[MR * NR];
+  const int64_t pf_step = kc / 4 * 16, pf_last = std::max<int64_t>(0, kc * NR - pf_step);
   for (int64_t ip = 0; ip < mc; ip += MR) {
     const int64_t mr = std::min(MR, mc - ip);
     float* c = g.C + (i0 + ip) * g.ldc + j;
+    const float* pfb = next ? next + std::min(ip / MR * pf_step, pf_last) : b;
+    // The C tile the next call updates: below this one, or the first of the next column panel.
+    const float* pfc = ip + MR < mc ? c + MR * g.ldc : next ? g.C + i0 * g.ldc + j + NR : nullptr;
     if (nr == NR) {
-      micro_rows<MR>(mr, kc, ap + ip * kc, b, c, g.ldc, acc);
+      micro_rows<MR>(mr, kc, ap + ip * kc, b, c, g.ldc, acc, pfb, pfc);
     } else {
-      micro_rows<MR>(mr, kc, ap + ip * kc, b, tmp, NR, false);
+      micro_rows<MR>(mr, kc, ap + ip * kc, b, tmp, NR, false, pfb, pfc);
       for (int64_t r = 0; r < mr; r++)
         for (int64_t q = 0; q < nr; q++) c[r * g.ldc + q] = acc ? c[r * g.ldc + q] + tmp[r * NR + q] : tmp[r * NR + q];
     }
