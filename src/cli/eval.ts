@@ -12,6 +12,8 @@ export const EVAL_HELP = `Usage: ingot eval <modelDir> [options]
 
 Computes the test loss (and accuracy) of a model folder written by 'ingot train' or a keras
 model's save(), with the preprocessing recorded in its card.json, and compares with the saved numbers.
+A folder encrypted by 'ingot encrypt' is decrypted in memory with INGOT_MODEL_KEY (the key, hex or
+base64) or INGOT_MODEL_PASSPHRASE; a folder with a manifest.json is checked against it first.
 
 Options:
   --dataset NAME     evaluate on this dataset (default: the one in card.json)
@@ -39,6 +41,42 @@ export function readJson(dir: string, file: string, required: boolean): Json | n
   }
 }
 
+/** A JSON file of a folder opened with openFolder (plain or decrypted in memory), with errors naming the file. */
+export function readFolderJson(files: ingot.security.ModelFiles, file: string, required: boolean): Json | null {
+  const p = join(files.dir, file);
+  if (!files.has(file)) {
+    if (required) throw new CliError(`${p} does not exist; pass a model folder written by 'ingot train' or model.save(dir)`);
+    return null;
+  }
+  try {
+    const v = JSON.parse(files.text(file)) as unknown;
+    if (!v || typeof v !== "object" || Array.isArray(v)) throw new Error("not a JSON object");
+    return v as Json;
+  } catch (e) {
+    throw new CliError(`${p} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Opens a model folder as `ingot serve` does: an encrypted one ('ingot encrypt') is decrypted in
+ * memory with INGOT_MODEL_KEY or INGOT_MODEL_PASSPHRASE, a plain one with a manifest.json is checked
+ * against it, any other is read from disk.
+ */
+export function openFolder(cmd: string, dir: string): ingot.security.ModelFiles {
+  checkModelDir(cmd, dir);
+  try {
+    return ingot.security.openModelFiles(dir);
+  } catch (e) {
+    throw new CliError(`${cmd}: ${(e as Error).message}`);
+  }
+}
+
+/** A keras model from a folder opened with openFolder. */
+export function kerasFromFolder(files: ingot.security.ModelFiles, compile: boolean): ingot.keras.Model {
+  const maybe = (name: string) => (files.has(name) ? files.read(name) : null);
+  return ingot.keras.loadModelFrom({ dir: files.dir, readConfig: () => maybe("config.json")?.toString("utf8") ?? null, readWeights: () => maybe("model.safetensors") }, { compile });
+}
+
 /** Checks that dir is a folder with config.json. */
 export function checkModelDir(cmd: string, dir: string): void {
   if (!existsSync(dir)) throw new CliError(`${cmd}: ${dir} does not exist; pass a model folder written by 'ingot train' (e.g. runs/mnist-mlp)`);
@@ -63,11 +101,12 @@ export interface EvalOptions {
 }
 
 /** Evaluates a keras model folder on an image dataset. */
-async function evalKeras(dir: string, card: Json, o: EvalOptions, log: ingot.keras.LogStream): Promise<EvalResult & { dataset: string }> {
+async function evalKeras(files: ingot.security.ModelFiles, card: Json, o: EvalOptions, log: ingot.keras.LogStream): Promise<EvalResult & { dataset: string }> {
+  const dir = files.dir;
   const dataset = o.dataset ?? (card.dataset as string | undefined);
   if (!dataset) throw new UsageError(`ingot eval: ${join(dir, "card.json")} names no dataset; pass --dataset mnist | fashion-mnist | cifar10`);
   if (!isImageDataset(dataset)) throw new UsageError(`ingot eval: unknown dataset '${dataset}'; pass --dataset mnist | fashion-mnist | cifar10`);
-  const model = ingot.keras.loadModel(dir);
+  const model = kerasFromFolder(files, true);
   const pre = preprocessingOf(model, card);
   if (!model.compiled) model.compile({ loss: pre.labels === "one-hot" ? "categoricalCrossentropy" : "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
   const evaluation = (card.evaluation ?? {}) as { batch_size?: number; test_limit?: number | null };
@@ -106,16 +145,16 @@ export async function run(args: string[]): Promise<number> {
     }
     const { dir, opts } = parsed;
     const log = opts.json ? process.stderr : process.stdout;
-    checkModelDir("ingot eval", dir);
-    const config = readJson(dir, "config.json", true)!;
-    const card = readJson(dir, "card.json", false) ?? {};
+    const files = openFolder("ingot eval", dir);
+    const config = readFolderJson(files, "config.json", true)!;
+    const card = readFolderJson(files, "card.json", false) ?? {};
     const t0 = performance.now();
     let result: EvalResult & { dataset: string };
     if (card.recipe === "regression-mlp" || config.recipe === "regression-mlp") {
       if (opts.dataset && opts.dataset !== "synthetic") throw new UsageError(`ingot eval: a regression-mlp model is evaluated on its synthetic task, not '${opts.dataset}'`);
-      const saved = ingot.loadModelDir(dir);
+      const saved = ingot.security.readSavedModel(files);
       result = { dataset: "synthetic", ...evaluateRegressionDir(config, saved.weights, card) };
-    } else if (config.format === "ingot.keras") result = await evalKeras(dir, card, opts, log);
+    } else if (config.format === "ingot.keras") result = await evalKeras(files, card, opts, log);
     else
       throw new CliError(
         `ingot eval: ${join(dir, "config.json")} is neither a keras model nor a recipe of 'ingot train' (format ${JSON.stringify(config.format ?? config.architecture ?? null)}); eval reads folders written by 'ingot train' or a keras model's save()`,

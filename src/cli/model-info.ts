@@ -5,11 +5,13 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as ingot from "../index.js";
 import { CliError, parseCli, reportError, UsageError } from "./recipes/common.js";
-import { checkModelDir, readJson } from "./eval.js";
+import { kerasFromFolder, openFolder, readFolderJson } from "./eval.js";
 import { bytes, formatPairs, formatTable, grouped, percent } from "./progress-table.js";
 
 export const INFO_HELP = `Usage: ingot info [--kernels]          the backend in use (and which backend serves each op)
        ingot info <modelDir> [--json]  a model folder: layers, output shapes, parameter counts, files and sizes, card.json
+
+An encrypted folder ('ingot encrypt') is read with INGOT_MODEL_KEY or INGOT_MODEL_PASSPHRASE, as 'ingot serve' does.
 `;
 
 export interface LayerInfo {
@@ -26,8 +28,11 @@ export interface ModelInfo {
   layers: LayerInfo[];
   params: { total: number; trainable: number };
   tensors: { name: string; dtype: string; shape: number[] }[];
+  /** The files on disk and their sizes (for an encrypted folder, the encrypted files). */
   files: Record<string, number>;
   size_bytes: number;
+  /** True for a folder encrypted by `ingot encrypt` (read with INGOT_MODEL_KEY / INGOT_MODEL_PASSPHRASE). */
+  encrypted: boolean;
   card: Record<string, unknown>;
 }
 
@@ -52,32 +57,33 @@ function layersFromTensors(tensors: Record<string, ingot.Tensor>): LayerInfo[] {
 
 /** Reads what `ingot info <dir>` shows. */
 export function modelInfo(dir: string): ModelInfo {
-  checkModelDir("ingot info", dir);
-  const config = readJson(dir, "config.json", true)!;
-  const card = readJson(dir, "card.json", false) ?? {};
+  const folder = openFolder("ingot info", dir);
+  const config = readFolderJson(folder, "config.json", true)!;
+  const card = readFolderJson(folder, "card.json", false) ?? {};
   const files: Record<string, number> = {};
   for (const f of readdirSync(dir).sort()) {
     const st = statSync(join(dir, f));
     if (st.isFile() && !f.includes(".tmp-")) files[f] = st.size;
   }
-  if (files["model.safetensors"] === undefined) throw new CliError(`ingot info: ${dir} has config.json but no model.safetensors; the folder is incomplete`);
+  if (!folder.has("model.safetensors")) throw new CliError(`ingot info: ${dir} has config.json but no model.safetensors; the folder is incomplete`);
   let tensors: Record<string, ingot.Tensor>;
   try {
-    tensors = ingot.loadSafetensors(join(dir, "model.safetensors")).tensors;
+    tensors = ingot.parseSafetensors(folder.read("model.safetensors"), join(dir, "model.safetensors")).tensors;
   } catch (e) {
     throw new CliError(`ingot info: ${join(dir, "model.safetensors")} cannot be read: ${(e as Error).message}`);
   }
   const tensorList = Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape] }));
   const size = Object.values(files).reduce((a, b) => a + b, 0);
   const total = Object.values(tensors).reduce((n, t) => n + t.size, 0);
+  const common = { dir, tensors: tensorList, files, size_bytes: size, encrypted: folder.encrypted, card };
   if (config.format === "ingot.keras") {
-    const model = ingot.keras.loadModel(dir, { compile: false });
+    const model = kerasFromFolder(folder, false);
     const layers = model.layers.map((l) => ({ name: l.name, type: l.className, output_shape: l.outputShapeSeen ? [...l.outputShapeSeen] : null, params: l.countParams() }));
-    return { dir, api: "keras", class_name: model.className, layers, params: { total: model.countParams(), trainable: model.countTrainableParams() }, tensors: tensorList, files, size_bytes: size, card };
+    return { ...common, api: "keras", class_name: model.className, layers, params: { total: model.countParams(), trainable: model.countTrainableParams() } };
   }
   const trainable = (card.params as { trainable?: number } | undefined)?.trainable ?? total;
   const className = (config.architecture ?? config.className ?? null) as string | null;
-  return { dir, api: "nn", class_name: className, layers: layersFromTensors(tensors), params: { total, trainable }, tensors: tensorList, files, size_bytes: size, card };
+  return { ...common, api: "nn", class_name: className, layers: layersFromTensors(tensors), params: { total, trainable } };
 }
 
 /** The human report. */
@@ -95,7 +101,7 @@ export function infoReport(info: ModelInfo): string {
   const c = info.card as Record<string, any>;
   const pairs: [string, string][] = [
     ["params", `${grouped(info.params.total)} (trainable ${grouped(info.params.trainable)})`],
-    ["files", `${Object.entries(info.files).map(([f, n]) => `${f} ${bytes(n)}`).join(", ")}; ${bytes(info.size_bytes)} in all`],
+    ["files", `${Object.entries(info.files).map(([f, n]) => `${f} ${bytes(n)}`).join(", ")}; ${bytes(info.size_bytes)} in all${info.encrypted ? " (encrypted; read with the key)" : ""}`],
   ];
   // Every number in card.json's metrics, accuracies as percentages.
   const metrics = Object.entries((c.metrics ?? {}) as Record<string, unknown>)

@@ -205,6 +205,43 @@ test("train mnist-mlp on a tiny MNIST (--data is the dataset folder), eval repro
   assert.deepEqual((ij.layers as { name: string; params: number }[]).map((l) => l.params), [0, 100480, 1290]);
 });
 
+test("eval and info read an encrypted copy with INGOT_MODEL_KEY, as serve does, and the same numbers come out", () => {
+  const out = join(tmp, "mlp-enc-src");
+  const r = cli(["train", "mnist-mlp", "--data", mnistDir, "--epochs", "1", "--json", "--out", out]);
+  assert.equal(r.status, 0, r.stderr);
+  const res = lastJson(r.stdout);
+  const keyFile = join(tmp, "mlp.key");
+  const enc = join(tmp, "mlp-enc");
+  const k = cli(["encrypt", out, "--new-key-file", keyFile, "--out", enc]);
+  assert.equal(k.status, 0, k.stderr);
+  const key = readFileSync(keyFile, "utf8").trim();
+
+  // No key: one line naming what to set.
+  const nokey = cli(["eval", enc, "--json"], { INGOT_MODEL_KEY: "" });
+  assert.equal(nokey.status, 1);
+  assert.match(nokey.stderr, /^ingot eval: .*mlp-enc is encrypted; set INGOT_MODEL_KEY .* or INGOT_MODEL_PASSPHRASE/);
+  assert.match(cli(["info", enc], { INGOT_MODEL_KEY: "" }).stderr, /^ingot info: .*is encrypted; set INGOT_MODEL_KEY/);
+  // A wrong key is refused as such.
+  assert.match(cli(["eval", enc], { INGOT_MODEL_KEY: "00".repeat(32) }).stderr, /the key is wrong/);
+
+  const ev = cli(["eval", enc, "--json"], { INGOT_MODEL_KEY: key });
+  assert.equal(ev.status, 0, ev.stderr);
+  const e = lastJson(ev.stdout);
+  assert.equal(e.test_accuracy, res.test_accuracy);
+  assert.equal(e.test_loss, res.test_loss);
+  assert.equal(e.matches_card, true);
+
+  const plain = lastJson(cli(["info", out, "--json"]).stdout);
+  const ij = cli(["info", enc, "--json"], { INGOT_MODEL_KEY: key });
+  assert.equal(ij.status, 0, ij.stderr);
+  const info = lastJson(ij.stdout);
+  assert.equal(info.encrypted, true);
+  assert.equal(plain.encrypted, false);
+  for (const f of ["layers", "params", "tensors", "class_name", "card"] as const) assert.deepEqual(info[f], plain[f], f);
+  assert.ok("model.safetensors.enc" in (info.files as Record<string, number>));
+  assert.match(cli(["info", enc], { INGOT_MODEL_KEY: key }).stdout, /\(encrypted; read with the key\)/);
+});
+
 test("train without --json shows a progress bar, the epoch table and a summary", () => {
   const r = cli(["train", "mnist-mlp", "--epochs", "1", "--out", join(tmp, "mlp-human")], { INGOT_DATA: dataRoot });
   assert.equal(r.status, 0, r.stderr);
