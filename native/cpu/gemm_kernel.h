@@ -50,6 +50,22 @@ constexpr int64_t SLACK = 64;  // floats after each packed buffer (see transpose
 
 inline int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// One k of the micro-kernel: rank-1 update of the R×NR accumulators; a and b advance. Forced inline:
+// a lambda in its place was left out of line for some R, with the accumulators in memory (−15 % at
+// 128×784×128).
+template <int64_t MR, int R>
+INGOT_ALWAYS_INLINE void k_step(const float* __restrict& a, const float* __restrict& b, V (&c0)[R], V (&c1)[R]) {
+  const V b0 = vload(b), b1 = vload(b + W);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; r++) {
+    const V ar = vset1(a[r]);
+    c0[r] = vfma(ar, b0, c0[r]);
+    c1[r] = vfma(ar, b1, c1[r]);
+  }
+  a += MR;
+  b += NR;
+}
+
 // c[R×NR] = (acc ? c : 0) + a·b for the first R ≤ MR rows of a kc×MR panel a and a kc×NR panel b.
 // R < MR serves the last panel of a block (with MR = 6, M = 32 is 5 panels of 6 and one of 2), so
 // no FMAs are spent on zero padding. The accumulators stay in registers: every loop over r is
@@ -71,8 +87,6 @@ inline void micro(int64_t kc, const float* __restrict a, const float* __restrict
     INGOT_PREFETCH(c + r * ldc, 1);  // the tile is written at the end: fetch it meanwhile
     INGOT_PREFETCH(c + r * ldc + NR - 1, 1);
   }
-  // (The k body is written out, not put in a lambda: GCC left such a lambda out of line for some R,
-  // with the accumulators in memory: −15 % at 128×784×128.)
   int64_t k = 0;
   if constexpr (PREFETCH_AHEAD) {
     const int64_t groups = kc / 4, late = groups - 2 * R - 4;
@@ -83,33 +97,13 @@ inline void micro(int64_t kc, const float* __restrict a, const float* __restrict
       const int64_t e = q - late;
       if (e >= 0 && e < 2 * R) INGOT_PREFETCH(c + (e >> 1) * ldc + (e & 1) * (NR - 1), 1);
 #pragma GCC unroll 4
-      for (int u = 0; u < 4; u++) {
-        const V b0 = vload(b), b1 = vload(b + W);
-#pragma GCC unroll 16
-        for (int r = 0; r < R; r++) {
-          const V ar = vset1(a[r]);
-          c0[r] = vfma(ar, b0, c0[r]);
-          c1[r] = vfma(ar, b1, c1[r]);
-        }
-        a += MR;
-        b += NR;
-      }
+      for (int u = 0; u < 4; u++) k_step<MR, R>(a, b, c0, c1);
     }
   } else {
     (void)pfb, (void)pfc;
   }
 #pragma GCC unroll 4
-  for (; k < kc; k++) {  // all of k without PREFETCH_AHEAD (this loop as it was before them)
-    const V b0 = vload(b), b1 = vload(b + W);
-#pragma GCC unroll 16
-    for (int r = 0; r < R; r++) {
-      const V ar = vset1(a[r]);
-      c0[r] = vfma(ar, b0, c0[r]);
-      c1[r] = vfma(ar, b1, c1[r]);
-    }
-    a += MR;
-    b += NR;
-  }
+  for (; k < kc; k++) k_step<MR, R>(a, b, c0, c1);  // all of k without PREFETCH_AHEAD
 #pragma GCC unroll 16
   for (int r = 0; r < R; r++) {
     float* cr = c + r * ldc;

@@ -17,10 +17,12 @@
 
 #if defined(__GNUC__)
 #define INGOT_NOINLINE __attribute__((noinline))
+#define INGOT_ALWAYS_INLINE inline __attribute__((always_inline))
 #define INGOT_PREFETCH(p, write) __builtin_prefetch((p), (write))
 #define INGOT_PREFETCH_L2(p) __builtin_prefetch((p), 0, 2)
 #else
 #define INGOT_NOINLINE __declspec(noinline)
+#define INGOT_ALWAYS_INLINE __forceinline
 #define INGOT_PREFETCH(p, write) ((void)0)
 #define INGOT_PREFETCH_L2(p) ((void)0)
 #endif
