@@ -11,12 +11,13 @@ import { join, resolve } from "node:path";
 import * as ingot from "../../src/index.js";
 import { encodePng } from "../../src/tensorboard/png.js";
 import { chromiumSkip, launchChromium, shutDown, startApp } from "./apps-common.js";
+import { noNativeBackend } from "../unit/requirements.js";
 
 const DATA = process.env.INGOT_DATA ? resolve(process.env.INGOT_DATA) : null;
 const hasData = !!DATA && existsSync(join(DATA, "fashion-mnist", "t10k-images-idx3-ubyte.gz"));
 const skip = chromiumSkip || (hasData ? false : `no Fashion-MNIST in ${DATA ? join(DATA, "fashion-mnist") : "INGOT_DATA (unset)"}: set INGOT_DATA=../shared/data`);
 
-test("image service in Chromium: int8 CNN ≥ 80 % on the test set; an uploaded test PNG is decoded exactly and labelled correctly", { skip, timeout: 600_000 }, async () => {
+test("image service in Chromium: int8 CNN ≥ 80 % on the test set; an uploaded test PNG is decoded exactly and labelled correctly", { skip: noNativeBackend || skip, timeout: 600_000 }, async () => {
   const tmp = mkdtempSync(join(tmpdir(), "ingot-app-image-"));
   const app = await startApp("image-service", ["--model-dir", join(tmp, "model"), "--data", DATA!], 480_000);
   let browser: Awaited<ReturnType<typeof launchChromium>> | null = null;

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromiumSkip, launchChromium, shutDown, startApp } from "./apps-common.js";
+import { noNativeBackend } from "../unit/requirements.js";
 
 // The app pretrains on the FAQ plus recent State of the Union addresses; the reply checked here is the
 // one the model trained on both gives (without the corpus it trains on the FAQ alone, another model).
@@ -34,7 +35,7 @@ function streamedText(body: string): string {
   return text;
 }
 
-test("support assistant in Chromium: a held-out paraphrase gets the FAQ answer's key phrase from the chat endpoint", { skip, timeout: 600_000 }, async () => {
+test("support assistant in Chromium: a held-out paraphrase gets the FAQ answer's key phrase from the chat endpoint", { skip: noNativeBackend || skip, timeout: 600_000 }, async () => {
   const faq = jsonl("faq.jsonl");
   const held = jsonl("eval.jsonl");
   const q = held.find((e) => e.id === "team")!;

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ingot from "../../src/index.js";
+import { noRunStore } from "../unit/requirements.js";
 
 const bin = new URL("../../src/cli/main.js", import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), "ingot-lm-tracking-"));
@@ -25,7 +26,7 @@ function cli(args: string[]) {
 const lastJson = (s: string) => JSON.parse(s.trimEnd().split("\n").pop()!) as Record<string, any>;
 const common = ["--size", "tiny", "--eval-interval", "10", "--eval-iters", "2", "--data", text, "--json"];
 
-test("char-gpt: the run, its metrics, the event files, the profile, and the resumed run's lineage", () => {
+test("char-gpt: the run, its metrics, the event files, the profile, and the resumed run's lineage", { skip: noRunStore }, () => {
   const out = join(tmp, "m");
   const logdir = join(tmp, "logs");
   const trace = join(tmp, "trace.json");
@@ -90,7 +91,7 @@ test("char-gpt: the run, its metrics, the event files, the profile, and the resu
   }
 });
 
-test("char-gpt --no-track records nothing; a bad --logdir value is refused before training", () => {
+test("char-gpt --no-track records nothing; a bad --logdir value is refused before training", { skip: noRunStore }, () => {
   const before = existsSync(join(home, "runs.db")) ? ingot.tracking.RunStore.open(join(home, "runs.db")) : null;
   const n0 = before ? before.listRuns().length : 0;
   before?.close();

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { getBackend } from "../../src/index.js";
+import { withoutSetupNotices } from "../unit/requirements.js";
 
 const bin = new URL("../../src/cli/main.js", import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), "ingot-e2e-"));
@@ -23,7 +24,8 @@ const skipMnist = hasMnist ? false : `no MNIST in ${MNIST ?? "INGOT_DATA (unset)
 const native = getBackend() === "cpu";
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  return spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", env, maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", env, maxBuffer: 1 << 26 });
+  return { ...r, stderr: withoutSetupNotices(r.stderr) };
 }
 
 /** The last line of stdout, which --json promises is one JSON object. */

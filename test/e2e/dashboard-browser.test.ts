@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import * as ingot from "../../src/index.js";
 import { createDashboard } from "../../src/dashboard/index.js";
+import { noRunStore } from "../unit/requirements.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser test`;
@@ -75,7 +76,7 @@ function decodePng(buf: Buffer): { width: number; height: number; rgba: Uint8Arr
   return { width, height, rgba };
 }
 
-test("dashboard in Chromium: the chart shows exactly the logged points, updates live, filters work, the screenshot shows the series", { skip, timeout: 120_000 }, async () => {
+test("dashboard in Chromium: the chart shows exactly the logged points, updates live, filters work, the screenshot shows the series", { skip: noRunStore || skip, timeout: 120_000 }, async () => {
   const { chromium } = await import("playwright-core");
   const db = join(tmp, "home", "runs.db");
   const store = ingot.tracking.RunStore.open(db);

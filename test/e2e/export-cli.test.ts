@@ -12,6 +12,7 @@ import ort from "onnxruntime-node";
 import * as ig from "../../src/index.js";
 import type { Tensor } from "../../src/index.js";
 import { maxAbsDiff, ortFloat, ortInt64 } from "../unit/onnx-helpers.js";
+import { withoutSetupNotices } from "../unit/requirements.js";
 
 const { keras, models } = ig;
 const bin = new URL("../../src/cli/main.js", import.meta.url).pathname;
@@ -27,7 +28,8 @@ const hasText = !!DATA && existsSync(join(DATA, "tinyshakespeare", "input.txt"))
 const skipText = hasText ? false : `no tinyshakespeare in ${DATA ?? "INGOT_DATA (unset)"}: set INGOT_DATA=../shared/data`;
 
 function cli(args: string[]) {
-  return spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", env, maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", env, maxBuffer: 1 << 26 });
+  return { ...r, stderr: withoutSetupNotices(r.stderr) };
 }
 
 /** Exports a keras folder with the CLI and compares the file's output with loadModel(dir).predict. */

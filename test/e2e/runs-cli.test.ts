@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as ingot from "../../src/index.js";
+import { noRunStore } from "../unit/requirements.js";
 
 const { tensorboard: tb, tracking } = ingot;
 const bin = new URL("../../src/cli/main.js", import.meta.url).pathname;
@@ -24,7 +25,7 @@ function cli(args: string[]) {
 }
 const lastJson = (stdout: string) => JSON.parse(stdout.trimEnd().split("\n").pop()!) as Record<string, any>;
 
-test("a 3-epoch MNIST run: the event files hold every scalar, step and tag the run store recorded", { skip: hasMnist ? false : "no MNIST: set INGOT_DATA=../shared/data" }, () => {
+test("a 3-epoch MNIST run: the event files hold every scalar, step and tag the run store recorded", { skip: noRunStore || (hasMnist ? false : "no MNIST: set INGOT_DATA=../shared/data") }, () => {
   const logdir = join(tmp, "mnist-logs");
   const r = cli(["train", "mnist-mlp", "--data", DATA!, "--epochs", "3", "--limit", "3000", "--test-limit", "1000", "--out", join(tmp, "mnist"), "--logdir", logdir, "--json"]);
   assert.equal(r.status, 0, r.stderr);
@@ -63,7 +64,7 @@ test("a 3-epoch MNIST run: the event files hold every scalar, step and tag the r
   store.close();
 });
 
-test("ingot runs list, show, compare and rm on two tracked trainings", () => {
+test("ingot runs list, show, compare and rm on two tracked trainings", { skip: noRunStore }, () => {
   const train = (lr: string, extra: string[] = []) => {
     const r = cli(["train", "regression-mlp", "--epochs", "3", "--limit", "200", "--test-limit", "100", "--lr", lr, "--out", join(tmp, `reg-${lr}`), "--json", ...extra]);
     assert.equal(r.status, 0, r.stderr);
@@ -116,7 +117,7 @@ test("ingot runs list, show, compare and rm on two tracked trainings", () => {
   assert.ok(existsSync(join(tmp, "reg-0.001", "model.safetensors")), "rm keeps the model folder");
 });
 
-test("a training stopped mid-way by Ctrl-C or SIGKILL ends at once, and the store stays consistent with the run failed", async () => {
+test("a training stopped mid-way by Ctrl-C or SIGKILL ends at once, and the store stays consistent with the run failed", { skip: noRunStore }, async () => {
   for (const signal of ["SIGINT", "SIGKILL"] as const) {
     const child = spawn(process.execPath, [bin, "train", "regression-mlp", "--epochs", "1000000", "--limit", "64", "--out", join(tmp, `killed-${signal}`), "--json"], { env, stdio: "ignore" });
     try {

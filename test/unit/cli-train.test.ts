@@ -13,6 +13,7 @@ import { parseEvalArgs } from "../../src/cli/eval.js";
 import { CliError, datasetDir, UsageError } from "../../src/cli/recipes/common.js";
 import { syntheticRegression, DATA_SEED, TARGET } from "../../src/cli/recipes/regression-mlp.js";
 import { epochTable, formatTable } from "../../src/cli/progress-table.js";
+import { withoutSetupNotices } from "./requirements.js";
 
 const bin = new URL("../../src/cli/main.js", import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), "ingot-cli-train-"));
@@ -22,7 +23,8 @@ process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
 function cli(args: string[], env: Record<string, string> = {}) {
   const e: NodeJS.ProcessEnv = { ...process.env, ...env };
   if (!("INGOT_DATA" in env)) delete e.INGOT_DATA;
-  return spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", env: e });
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", env: e });
+  return { ...r, stderr: withoutSetupNotices(r.stderr) };
 }
 
 /** The last stdout line as JSON. */

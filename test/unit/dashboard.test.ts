@@ -11,6 +11,7 @@ import * as ingot from "../../src/index.js";
 import { createDashboard, profileSummary } from "../../src/dashboard/index.js";
 import * as profiler from "../../src/profiler/index.js";
 import { writeJsonAtomic } from "../../src/io/atomic.js";
+import { noRunStore } from "./requirements.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "ingot-dashboard-"));
 process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
@@ -22,7 +23,7 @@ async function get(url: string): Promise<{ status: number; body: any; type: stri
   return { status: r.status, body: type.includes("json") ? await r.json() : await r.text(), type };
 }
 
-test("a dashboard started before any run shows an empty list, then the runs once the store exists", async () => {
+test("a dashboard started before any run shows an empty list, then the runs once the store exists", { skip: noRunStore }, async () => {
   const dbLater = join(tmp, "later", "runs.db");
   const dash = createDashboard({ db: dbLater, port: 0 });
   const url = await dash.listen();
@@ -40,7 +41,7 @@ test("a dashboard started before any run shows an empty list, then the runs once
   }
 });
 
-test("API: runs with filters, a run's card, compression, data report and profile, metrics after a seq; read-only", async () => {
+test("API: runs with filters, a run's card, compression, data report and profile, metrics after a seq; read-only", { skip: noRunStore }, async () => {
   const store = ingot.tracking.RunStore.open(db);
   // A trained run with a model folder that `ingot compress` wrote into (card.json's compression, report.md).
   const modelDir = join(tmp, "model");
@@ -151,7 +152,7 @@ test("bad options and inputs say what to do", () => {
   assert.deepEqual(s.rows, [{ name: "a", kind: "", calls: 2, selfUs: 8, totalUs: 8, flops: 0, bytes: 0 }]);
 });
 
-test("ingot dashboard: prints its URL, serves the API, stops on SIGINT; bad options exit 2", async () => {
+test("ingot dashboard: prints its URL, serves the API, stops on SIGINT; bad options exit 2", { skip: noRunStore }, async () => {
   const { spawn, spawnSync } = await import("node:child_process");
   const bin = new URL("../../src/cli/main.js", import.meta.url).pathname;
   const child = spawn(process.execPath, [bin, "dashboard", "--port", "0", "--db", db], { stdio: ["ignore", "pipe", "pipe"] });

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as ingot from "../../src/index.js";
+import { noRunStore } from "./requirements.js";
 
 const { tracking, keras } = ingot;
 const tmp = mkdtempSync(join(tmpdir(), "ingot-tracking-"));
@@ -17,7 +18,7 @@ process.env.INGOT_HOME = join(tmp, "home");
 let n = 0;
 const freshDb = () => join(tmp, `db${n++}`, "runs.db");
 
-test("the store lives at INGOT_HOME/runs.db and records a run's config, seed, command, dataset and git commit", () => {
+test("the store lives at INGOT_HOME/runs.db and records a run's config, seed, command, dataset and git commit", { skip: noRunStore }, () => {
   assert.equal(tracking.defaultRunsDb(), join(tmp, "home", "runs.db"));
   const store = tracking.RunStore.open();
   assert.equal(store.path, join(tmp, "home", "runs.db"));
@@ -70,7 +71,7 @@ test("gitInfo reads HEAD, loose and packed refs, detached heads and worktree git
   assert.equal(tracking.gitInfo(tmpdir()), null);
 });
 
-test("metrics per step: ordered by write, incremental reads by seq, replacement, NaN, last values", () => {
+test("metrics per step: ordered by write, incremental reads by seq, replacement, NaN, last values", { skip: noRunStore }, () => {
   const store = tracking.RunStore.open(freshDb());
   const run = store.startRun({ name: "x", gitDir: false });
   run.log({ loss: 2, accuracy: 0.1 }, 1);
@@ -93,7 +94,7 @@ test("metrics per step: ordered by write, incremental reads by seq, replacement,
   store.close();
 });
 
-test("artefacts, model folder, lineage, prefixes, compare and delete", () => {
+test("artefacts, model folder, lineage, prefixes, compare and delete", { skip: noRunStore }, () => {
   const store = tracking.RunStore.open(freshDb());
   const a = store.startRun({ name: "mnist-mlp", config: { lr: 0.001, epochs: 3 }, seed: 0, gitDir: false });
   const dir = join(tmp, "model-a");
@@ -144,7 +145,7 @@ test("artefacts, model folder, lineage, prefixes, compare and delete", () => {
   store.close();
 });
 
-test("dataset checksums depend on names and contents only, and per-file hashes are cached", () => {
+test("dataset checksums depend on names and contents only, and per-file hashes are cached", { skip: noRunStore }, () => {
   const d1 = join(tmp, "ds1");
   const d2 = join(tmp, "ds2");
   for (const d of [d1, d2]) {
@@ -180,7 +181,7 @@ test("dataset checksums depend on names and contents only, and per-file hashes a
 
 const indexUrl = new URL("../../src/index.js", import.meta.url).href;
 
-test("a run whose process dies is marked failed (or killed by its own signal handler), and the database stays consistent", () => {
+test("a run whose process dies is marked failed (or killed by its own signal handler), and the database stays consistent", { skip: noRunStore }, () => {
   const db = freshDb();
   const cases: [string, string, RegExp][] = [
     ["process.exit(3)", "failed", /exited \(code 3\) before the run finished/],
@@ -212,7 +213,7 @@ test("a run whose process dies is marked failed (or killed by its own signal han
   }
 });
 
-test("TrackingCallback logs fit's epochs (step = epoch from 1) and batches while training", async () => {
+test("TrackingCallback logs fit's epochs (step = epoch from 1) and batches while training", { skip: noRunStore }, async () => {
   const store = tracking.RunStore.open(freshDb());
   const run = store.startRun({ name: "fit", gitDir: false });
   ingot.manualSeed(2);
@@ -232,14 +233,14 @@ test("TrackingCallback logs fit's epochs (step = epoch from 1) and batches while
   store.close();
 });
 
-test("a store that cannot be created says to set INGOT_HOME", () => {
+test("a store that cannot be created says to set INGOT_HOME", { skip: noRunStore }, () => {
   const file = join(tmp, "not-a-folder");
   writeFileSync(file, "x");
   assert.throws(() => tracking.RunStore.open(join(file, "runs.db")), /cannot open the run store .*set INGOT_HOME/);
   assert.ok(readFileSync(file, "utf8") === "x");
 });
 
-test("TrainingObserver.logStep records a loop of its own in the run and the event files; end() tags card.json", () => {
+test("TrainingObserver.logStep records a loop of its own in the run and the event files; end() tags card.json", { skip: noRunStore }, () => {
   const logdir = join(tmp, "lm-logs");
   const model = join(tmp, "lm-model");
   mkdirSync(model, { recursive: true });
