@@ -67,7 +67,7 @@ constexpr int64_t mc_max() { return MC_MAX / MR * MR; }
 template <int64_t MR>
 void compute(const Gemm& g, const float* ap, int64_t i0, int64_t mc, const float* bp, int64_t jc, int64_t nc, int64_t kc, bool acc, bool last) {
   const bool fused = last && (g.bias || g.act != Act::None);
-  for (int64_t j = 0; j < nc; j += NR) panel<MR>(g, ap, i0, mc, bp + j * kc, jc + j, std::min(NR, nc - j), kc, acc, fused, j + NR < nc ? bp + (j + NR) * kc : nullptr);
+  for (int64_t j = 0; j < nc; j += NR) panel<MR>(g, ap, i0, mc, bp + j * kc, jc + j, std::min(NR, nc - j), kc, acc, fused, j + NR < nc ? bp + (j + NR) * kc : nullptr, jc + j + NR);
 }
 
 // The serial blocked GEMM on rows [i0, i1) and columns [j0, j1) of C.
@@ -159,14 +159,14 @@ void gemm_shared(const Gemm& g, int nt) {
           // The next panel in this task's order, if it is packed already: prefetched during this one.
           const int64_t jn = t & 1 ? np - 2 - s : s + 1;
           const bool pf = s + 1 < np && st[jn].load(std::memory_order_acquire) == 2;
-          panel<MR>(g, ap, ic, m, b, jc + j * NR, std::min(NR, nc - j * NR), kc, acc, fused, pf ? bq + jn * NR * kc : nullptr);
+          panel<MR>(g, ap, ic, m, b, jc + j * NR, std::min(NR, nc - j * NR), kc, acc, fused, pf ? bq + jn * NR * kc : nullptr, jc + jn * NR);
         } else {
           waiting.push_back(j);  // come back to it after the others
         }
       }
       for (const int64_t j : waiting) {
         while (st[j].load(std::memory_order_acquire) != 2) INGOT_GEMM_RELAX();
-        panel<MR>(g, ap, ic, m, bq + j * NR * kc, jc + j * NR, std::min(NR, nc - j * NR), kc, acc, fused, nullptr);
+        panel<MR>(g, ap, ic, m, bq + j * NR * kc, jc + j * NR, std::min(NR, nc - j * NR), kc, acc, fused, nullptr, 0);
       }
       done[ib].store(q + 1, std::memory_order_release);
     });

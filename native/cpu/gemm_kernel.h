@@ -114,10 +114,10 @@ inline void micro(int64_t kc, const float* __restrict a, const float* __restrict
 
 // The micro-kernel for mr rows (1..MR) of a panel packed MR rows wide.
 template <int64_t MR, int R = int(MR)>
-inline void micro_rows(int64_t mr, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc, const float* pf, const float* pfc) {
+inline void micro_rows(int64_t mr, int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc, const float* pfb, const float* pfc) {
   if constexpr (R > 1)
-    if (mr < R) return micro_rows<MR, R - 1>(mr, kc, a, b, c, ldc, acc, pf, pfc);
-  micro<MR, R>(kc, a, b, c, ldc, acc, pf, pfc);
+    if (mr < R) return micro_rows<MR, R - 1>(mr, kc, a, b, c, ldc, acc, pfb, pfc);
+  micro<MR, R>(kc, a, b, c, ldc, acc, pfb, pfc);
 }
 
 #if defined(__AVX2__)
@@ -215,10 +215,11 @@ inline void epilogue(const Gemm& g, int64_t i0, int64_t mr, int64_t j0, int64_t 
 
 // One packed A block (rows i0..i0+mc) times one packed kc×NR panel b of B (columns j..j+nr):
 // the A panels stream from L2 past the B panel. `next` is the B panel this thread multiplies next
-// (null if none or not packed yet): each micro-kernel call prefetches the next kc/4 lines of it, so
-// with MC/MR ≥ 8 calls per panel all of it (kc·NR floats) is in L2 before it is used.
+// (null if none or not packed yet), for columns next_j..: each micro-kernel call prefetches the next
+// kc/4 lines of it, so with MC/MR ≥ 8 calls per panel all of it (kc·NR floats) is in L2 before it
+// is used.
 template <int64_t MR>
-inline void panel(const Gemm& g, const float* ap, int64_t i0, int64_t mc, const float* b, int64_t j, int64_t nr, int64_t kc, bool acc, bool fused, const float* next) {
+inline void panel(const Gemm& g, const float* ap, int64_t i0, int64_t mc, const float* b, int64_t j, int64_t nr, int64_t kc, bool acc, bool fused, const float* next, int64_t next_j) {
   alignas(64) float tmp[MR * NR];
   const int64_t pf_step = kc / 4 * 16, pf_last = std::max<int64_t>(0, kc * NR - pf_step);
   for (int64_t ip = 0; ip < mc; ip += MR) {
@@ -226,7 +227,7 @@ inline void panel(const Gemm& g, const float* ap, int64_t i0, int64_t mc, const 
     float* c = g.C + (i0 + ip) * g.ldc + j;
     const float* pfb = next ? next + std::min(ip / MR * pf_step, pf_last) : b;
     // The C tile the next call updates: below this one, or the first of the next column panel.
-    const float* pfc = ip + MR < mc ? c + MR * g.ldc : next ? g.C + i0 * g.ldc + j + NR : nullptr;
+    const float* pfc = ip + MR < mc ? c + MR * g.ldc : next ? g.C + i0 * g.ldc + next_j : nullptr;
     if (nr == NR) {
       micro_rows<MR>(mr, kc, ap + ip * kc, b, c, g.ldc, acc, pfb, pfc);
     } else {
