@@ -25,36 +25,30 @@ Options:
 
 type Json = Record<string, unknown>;
 
-/** A JSON file of a model folder, with errors naming the file. */
-export function readJson(dir: string, file: string, required: boolean): Json | null {
-  const p = join(dir, file);
-  if (!existsSync(p)) {
-    if (required) throw new CliError(`${p} does not exist; pass a model folder written by 'ingot train' or model.save(dir)`);
+/** A model folder's JSON file from its text (null: the file is absent), with errors naming the file. */
+function parseJsonFile(path: string, text: string | null, required: boolean): Json | null {
+  if (text === null) {
+    if (required) throw new CliError(`${path} does not exist; pass a model folder written by 'ingot train' or model.save(dir)`);
     return null;
   }
   try {
-    const v = JSON.parse(readFileSync(p, "utf8")) as unknown;
+    const v = JSON.parse(text) as unknown;
     if (!v || typeof v !== "object" || Array.isArray(v)) throw new Error("not a JSON object");
     return v as Json;
   } catch (e) {
-    throw new CliError(`${p} is not valid JSON (${(e as Error).message})`);
+    throw new CliError(`${path} is not valid JSON (${(e as Error).message})`);
   }
+}
+
+/** A JSON file of a model folder on disk, with errors naming the file. */
+export function readJson(dir: string, file: string, required: boolean): Json | null {
+  const p = join(dir, file);
+  return parseJsonFile(p, existsSync(p) ? readFileSync(p, "utf8") : null, required);
 }
 
 /** A JSON file of a folder opened with openFolder (plain or decrypted in memory), with errors naming the file. */
 export function readFolderJson(files: ingot.security.ModelFiles, file: string, required: boolean): Json | null {
-  const p = join(files.dir, file);
-  if (!files.has(file)) {
-    if (required) throw new CliError(`${p} does not exist; pass a model folder written by 'ingot train' or model.save(dir)`);
-    return null;
-  }
-  try {
-    const v = JSON.parse(files.text(file)) as unknown;
-    if (!v || typeof v !== "object" || Array.isArray(v)) throw new Error("not a JSON object");
-    return v as Json;
-  } catch (e) {
-    throw new CliError(`${p} is not valid JSON (${(e as Error).message})`);
-  }
+  return parseJsonFile(join(files.dir, file), files.has(file) ? files.text(file) : null, required);
 }
 
 /**
@@ -69,12 +63,6 @@ export function openFolder(cmd: string, dir: string): ingot.security.ModelFiles 
   } catch (e) {
     throw new CliError(`${cmd}: ${(e as Error).message}`);
   }
-}
-
-/** A keras model from a folder opened with openFolder. */
-export function kerasFromFolder(files: ingot.security.ModelFiles, compile: boolean): ingot.keras.Model {
-  const maybe = (name: string) => (files.has(name) ? files.read(name) : null);
-  return ingot.keras.loadModelFrom({ dir: files.dir, readConfig: () => maybe("config.json")?.toString("utf8") ?? null, readWeights: () => maybe("model.safetensors") }, { compile });
 }
 
 /** Checks that dir is a folder with config.json. */
@@ -106,7 +94,7 @@ async function evalKeras(files: ingot.security.ModelFiles, card: Json, o: EvalOp
   const dataset = o.dataset ?? (card.dataset as string | undefined);
   if (!dataset) throw new UsageError(`ingot eval: ${join(dir, "card.json")} names no dataset; pass --dataset mnist | fashion-mnist | cifar10`);
   if (!isImageDataset(dataset)) throw new UsageError(`ingot eval: unknown dataset '${dataset}'; pass --dataset mnist | fashion-mnist | cifar10`);
-  const model = kerasFromFolder(files, true);
+  const model = ingot.keras.loadModelFrom(ingot.security.kerasModelFiles(files));
   const pre = preprocessingOf(model, card);
   if (!model.compiled) model.compile({ loss: pre.labels === "one-hot" ? "categoricalCrossentropy" : "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
   const evaluation = (card.evaluation ?? {}) as { batch_size?: number; test_limit?: number | null };

@@ -5,7 +5,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as ingot from "../index.js";
 import { CliError, parseCli, reportError, UsageError } from "./recipes/common.js";
-import { kerasFromFolder, openFolder, readFolderJson } from "./eval.js";
+import { openFolder, readFolderJson } from "./eval.js";
 import { bytes, formatPairs, formatTable, grouped, percent } from "./progress-table.js";
 
 export const INFO_HELP = `Usage: ingot info [--kernels]          the backend in use (and which backend serves each op)
@@ -77,7 +77,7 @@ export function modelInfo(dir: string): ModelInfo {
   const total = Object.values(tensors).reduce((n, t) => n + t.size, 0);
   const common = { dir, tensors: tensorList, files, size_bytes: size, encrypted: folder.encrypted, card };
   if (config.format === "ingot.keras") {
-    const model = kerasFromFolder(folder, false);
+    const model = ingot.keras.loadModelFrom(ingot.security.kerasModelFiles(folder), { compile: false });
     const layers = model.layers.map((l) => ({ name: l.name, type: l.className, output_shape: l.outputShapeSeen ? [...l.outputShapeSeen] : null, params: l.countParams() }));
     return { ...common, api: "keras", class_name: model.className, layers, params: { total: model.countParams(), trainable: model.countTrainableParams() } };
   }

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { IngotError } from "../tensor/index.js";
 import { parseSafetensors, type SavedModel } from "../io/index.js";
+import type { SavedModelFiles } from "../keras/load.js";
 import { decryptModelDirToMemory, isEncryptedDir, keyFromEnv, type KeySource } from "./encrypt.js";
 import { MANIFEST_FILE, modelFolderFiles, parseManifest, verifyFiles } from "./manifest.js";
 
@@ -56,6 +57,12 @@ export function openModelFiles(dir: string, opts: { key?: KeySource | null; env?
     return readFileSync(p);
   };
   return { dir, encrypted: false, verified: false, has: (n) => existsSync(join(dir, n)), read, text: (n) => read(n).toString("utf8") };
+}
+
+/** The two files a keras model loads from (keras.loadModelFrom), taken from a folder's files. */
+export function kerasModelFiles(files: ModelFiles): SavedModelFiles {
+  const maybe = (name: string) => (files.has(name) ? files.read(name) : null);
+  return { dir: files.dir, readConfig: () => maybe("config.json")?.toString("utf8") ?? null, readWeights: () => maybe("model.safetensors") };
 }
 
 /** A model folder's config.json, model.safetensors and card.json (optional) from its files, as loadModelDir reads them from disk. */

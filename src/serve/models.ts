@@ -10,7 +10,7 @@ import { Linear, Module } from "../nn/index.js";
 import { loadModelFrom as loadKerasModel, type Model as KerasModel } from "../keras/index.js";
 import { GPT_ARCHITECTURE, gptFromSaved, type GPT } from "../models/index.js";
 import { tokenizerFromJSON, type Tokenizer } from "../text/index.js";
-import { type ModelFiles, openModelFiles, readSavedModel } from "../security/index.js";
+import { kerasModelFiles, type ModelFiles, openModelFiles, readSavedModel } from "../security/index.js";
 
 /** A model folder and the name it is served under. */
 export interface ModelSource {
@@ -106,8 +106,7 @@ function predictorOf(src: ModelSource, task: Predictor["task"], inputShape: numb
 function kerasPredictor(src: ModelSource, config: Record<string, unknown>, card: Record<string, unknown>, files: ModelFiles): Predictor {
   let model: KerasModel;
   try {
-    const maybe = (name: string) => (files.has(name) ? files.read(name) : null);
-    model = loadKerasModel({ dir: src.dir, readConfig: () => maybe("config.json")?.toString("utf8") ?? null, readWeights: () => maybe("model.safetensors") }, { compile: false });
+    model = loadKerasModel(kerasModelFiles(files), { compile: false });
   } catch (e) {
     fail(src, (e as Error).message);
   }
